@@ -77,7 +77,7 @@ final class LlamaParityTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: dir) }
         try Data("{\"hidden_size\": 64}".utf8).write(to: dir.appendingPathComponent("config.json"))
         XCTAssertThrowsError(try LlamaModel.load(path: dir.path)) {
-            XCTAssertTrue("\($0)".contains("config.json") && "\($0)".contains("intermediate_size"), "\($0)")
+            XCTAssertTrue("\($0)".contains("config.json") && "\($0)".contains("num_attention_heads"), "\($0)")
         }
         try Data("not json".utf8).write(to: dir.appendingPathComponent("config.json"))
         XCTAssertThrowsError(try LlamaModel.load(path: dir.path)) { XCTAssertTrue("\($0)".contains("JSON"), "\($0)") }
