@@ -7,10 +7,12 @@ import WeightIO
 /// llama-cpp-python 0.3.36), with the prompt ids llama.cpp itself tokenized. Both the downloaded Q4_1
 /// file and its F32 twin (every block decoded, made here with GGUFFileWriter.convert) are checked.
 final class LlamaCppParityTests: XCTestCase {
-    /// Max |Easel − llama.cpp| over llama.cpp's 256 largest first-step logits, per file; logits here
-    /// range over about ±30. See `testFirstStepLogitsAndGreedyTokensMatchLlamaCpp` for what sets each.
+    /// Max |Easel − llama.cpp| over llama.cpp's 256 largest first-step logits (which lie around 20-25).
+    /// F32 weights: both sides keep K and V in f16 and round Q to f16 for K·Q, but llama.cpp's CPU
+    /// flash attention also accumulates V·softmax in f16 where Easel accumulates in f32; measured max
+    /// 0.0101 over the 6 prompts (f32 KV cache: 0.0147), so 0.02.
+    static let f32FirstStepLogits: Float = 0.02
     static let q4_1FirstStepLogits: Float = 0.08
-    static let f32FirstStepLogits: Float = 0.01
 
     struct Reference: Decodable {
         struct Case: Decodable {
