@@ -68,7 +68,7 @@ public func quantizeRowQ8_K(_ x: UnsafePointer<Float>, _ dst: UnsafeMutableRawPo
 
 /// Which 8-bit activation format a weight type's dot kernel takes (ggml's `vec_dot_type`).
 enum ActivationFormat {
-    /// Blocks of 32 with d, s = d·Σq (both f16-rounded) and Σq: Q8_0 and Q8_1 share the integers.
+    /// Blocks of 32 with d and s = d·Σq (both f16-rounded): Q8_0 and Q8_1 share the integers.
     case q8
     /// Blocks of 256 with an f32 d and Σq for each 16.
     case q8K
@@ -82,7 +82,6 @@ enum ActivationFormat {
     }
 
     var blockSize: Int { self == .q8 ? 32 : 256 }
-    var groupsPerBlock: Int { self == .q8 ? 1 : 16 }
 }
 
 /// Rows of activations quantized once per matmul and read by every weight row's dot product.
@@ -98,7 +97,9 @@ struct QuantizedActivations {
     let scale: UnsafeMutablePointer<Float>
     /// [rows, cols / 32] for .q8: Q8_1's s = d · Σq, f16-rounded as ggml stores it.
     let sum: UnsafeMutablePointer<Float>
-    /// .q8: [rows, cols / 32] Σq; .q8K: [rows, cols / 16] Σq of each consecutive 16 (ggml's bsums).
+    /// .q8: [rows, cols / 32] d · Σq unrounded, for the Q4_0/Q5_0 offsets (−8, −16).
+    let scaledSum: UnsafeMutablePointer<Float>
+    /// .q8K: [rows, cols / 16] Σq of each consecutive 16 (ggml's bsums).
     let groupSums: UnsafeMutablePointer<Int32>
 
     init(format: ActivationFormat, x: UnsafePointer<Float>, rows: Int, cols: Int) {
@@ -110,7 +111,8 @@ struct QuantizedActivations {
         q = .allocate(capacity: rows * cols)
         scale = .allocate(capacity: blocks)
         sum = .allocate(capacity: format == .q8 ? blocks : 0)
-        groupSums = .allocate(capacity: blocks * format.groupsPerBlock)
+        scaledSum = .allocate(capacity: format == .q8 ? blocks : 0)
+        groupSums = .allocate(capacity: format == .q8K ? blocks * 16 : 0)
         let scratch = UnsafeMutableRawPointer.allocate(byteCount: 292, alignment: 16)
         defer { scratch.deallocate() }
         for i in 0..<blocks {
@@ -120,7 +122,7 @@ struct QuantizedActivations {
                 quantizeRowQ8_1(src, scratch, count: 32)
                 scale[i] = halfBitsToFloat(scratch.load(as: UInt16.self))
                 sum[i] = halfBitsToFloat(scratch.load(fromByteOffset: 2, as: UInt16.self))
-                groupSums[i] = evenOddWiden(scratch + 4, dq, count: 32)
+                scaledSum[i] = scale[i] * Float(evenOddWiden(scratch + 4, dq, count: 32))
             case .q8K:
                 quantizeRowQ8_K(src, scratch, count: 256)
                 scale[i] = scratch.load(as: Float.self)
@@ -133,15 +135,15 @@ struct QuantizedActivations {
     }
 
     func deallocate() {
-        q.deallocate(); scale.deallocate(); sum.deallocate(); groupSums.deallocate()
+        q.deallocate(); scale.deallocate(); sum.deallocate(); scaledSum.deallocate(); groupSums.deallocate()
     }
 
     /// Row `r`'s pointers, as the dot kernels take them.
     func row(_ r: Int) -> ActivationRow {
         let blocks = cols / format.blockSize
-        return ActivationRow(q: q + r * cols, scale: scale + r * blocks,
-                             sum: sum + (format == .q8 ? r * blocks : 0),
-                             groupSums: groupSums + r * blocks * format.groupsPerBlock)
+        let small = format == .q8 ? r * blocks : 0, groups = format == .q8K ? r * blocks * 16 : 0
+        return ActivationRow(q: q + r * cols, scale: scale + r * blocks, sum: sum + small,
+                             scaledSum: scaledSum + small, groupSums: groupSums + groups)
     }
 }
 
@@ -149,12 +151,13 @@ struct ActivationRow {
     let q: UnsafePointer<Int16>
     let scale: UnsafePointer<Float>
     let sum: UnsafePointer<Float>
+    let scaledSum: UnsafePointer<Float>
     let groupSums: UnsafePointer<Int32>
 
     init(q: UnsafeMutablePointer<Int16>, scale: UnsafeMutablePointer<Float>, sum: UnsafeMutablePointer<Float>,
-         groupSums: UnsafeMutablePointer<Int32>) {
-        self.q = UnsafePointer(q); self.scale = UnsafePointer(scale)
-        self.sum = UnsafePointer(sum); self.groupSums = UnsafePointer(groupSums)
+         scaledSum: UnsafeMutablePointer<Float>, groupSums: UnsafeMutablePointer<Int32>) {
+        self.q = UnsafePointer(q); self.scale = UnsafePointer(scale); self.sum = UnsafePointer(sum)
+        self.scaledSum = UnsafePointer(scaledSum); self.groupSums = UnsafePointer(groupSums)
     }
 }
 

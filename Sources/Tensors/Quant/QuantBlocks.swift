@@ -5,33 +5,26 @@
 // Blocks are read with `loadUnaligned` straight from the memory-mapped file: a GGUF tensor is only
 // 32-byte aligned as a whole, and an 18-byte Q4_0 block puts every other block at an odd address.
 
-/// f16 bits to Float by integer arithmetic: exact for every input (normals, subnormals, ±0, ±inf and
-/// NaN payloads). `Float(Float16(bitPattern:))` compiles to a library call per value unless the
-/// build targets F16C, and the dot kernels convert one or two scales per 32 weights.
+/// f16 bits to Float, exact for every input (normals, subnormals, ±0, ±inf, NaN payloads) without
+/// F16C: `Float(Float16(bitPattern:))` is a library call per value unless the build targets F16C, and
+/// the dot kernels convert one or two scales per 32 weights. Placing the f16 exponent and mantissa in
+/// a float's fields gives 2^-112 times the value (an f16 subnormal lands on an f32 subnormal with the
+/// same scaling), so one exact multiply by 2^112 rebiases it; the f16 inf/NaN exponent is then patched.
 @inline(__always) func halfBitsToFloat(_ h: UInt16) -> Float {
-    let w = UInt32(h) << 16
-    let sign = w & 0x8000_0000
-    let twoW = w &+ w                                    // exponent and mantissa, sign shifted out
-    // Normal and inf/NaN: move the fields into place, rebias the exponent by multiplying by 2^-112.
-    let normalized = Float(bitPattern: (twoW >> 4) &+ 0x7000_0000) * Float(bitPattern: 0x0780_0000)
-    // Subnormal: the mantissa as the fraction of 0.5·(1 + m·2^-23), minus 0.5, is m·2^-24 exactly.
-    let subnormal = Float(bitPattern: (twoW >> 17) | 0x3F00_0000) - 0.5
-    let bits = twoW < 0x0800_0000 ? subnormal.bitPattern : normalized.bitPattern
-    return Float(bitPattern: sign | bits)
+    let magnitude = Float(bitPattern: UInt32(h & 0x7FFF) << 13) * Float(bitPattern: 0x7780_0000)
+    let infOrNaN: UInt32 = h & 0x7C00 == 0x7C00 ? 0x7F80_0000 : 0
+    return Float(bitPattern: magnitude.bitPattern | infOrNaN | UInt32(h & 0x8000) << 16)
 }
 
-/// Eight f16 values to Float, by the same exact integer arithmetic as `halfBitsToFloat`.
+/// Eight f16 values to Float by the same exact arithmetic, lane-wise with no masks or compares
+/// (SIMD compares are built lane by lane).
 @inline(__always) func halfBitsToFloat(_ h: SIMD8<UInt16>) -> SIMD8<Float> {
-    let w = SIMD8<UInt32>(truncatingIfNeeded: h) &<< 16
-    let sign = w & 0x8000_0000
-    let twoW = w &+ w
-    let normalized = unsafeBitCast((twoW &>> 4) &+ 0x7000_0000, to: SIMD8<Float>.self)
-        * SIMD8<Float>(repeating: Float(bitPattern: 0x0780_0000))
-    let subnormal = unsafeBitCast((twoW &>> 17) | 0x3F00_0000, to: SIMD8<Float>.self) - 0.5
-    let isSubnormal = twoW .< 0x0800_0000
-    let bits = unsafeBitCast(normalized, to: SIMD8<UInt32>.self)
-        .replacing(with: unsafeBitCast(subnormal, to: SIMD8<UInt32>.self), where: isSubnormal)
-    return unsafeBitCast(sign | bits, to: SIMD8<Float>.self)
+    let w = SIMD8<UInt32>(truncatingIfNeeded: h)
+    let magnitude = unsafeBitCast((w & 0x7FFF) &<< 13, to: SIMD8<Float>.self) * Float(bitPattern: 0x7780_0000)
+    // Exponent 31 (inf/NaN) carries into bit 15 when 0x0400 is added; spread that bit to all ones.
+    let infOrNaN = (0 &- (((w & 0x7C00) &+ 0x0400) &>> 15)) & 0x7F80_0000
+    return unsafeBitCast(unsafeBitCast(magnitude, to: SIMD8<UInt32>.self) | infOrNaN | ((w & 0x8000) &<< 16),
+                         to: SIMD8<Float>.self)
 }
 
 @inline(__always) func loadHalf(_ p: UnsafeRawPointer, _ offset: Int) -> Float {

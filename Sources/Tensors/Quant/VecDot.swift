@@ -5,15 +5,21 @@
 //
 // Lanes: weight bytes are loaded as 16-bit lanes holding two consecutive bytes; masking and shifting
 // splits them into a vector of even-indexed and one of odd-indexed weights, matching the activations'
-// even/odd order. Products of ≤ 6-bit weights and 8-bit activations fit Int16, so pairs are multiplied
-// and added in 16 bits (pmullw) and widened once (`pairSums`), which vectorises on plain SSE2 as well
-// as on AVX2 builds.
+// even/odd order (QuantizedActivations). `madd` multiplies 16-bit lanes and adds adjacent pairs into
+// 32 bits, written so LLVM emits one pmaddwd per 8 lanes on plain SSE2 (vpmaddwd on AVX2 builds).
 
-/// Lanes (2i, 2i + 1) of `p` added into lane i, widened to Int32.
-@inline(__always) func pairSums(_ p: SIMD16<Int16>) -> SIMD8<Int32> {
-    let w = unsafeBitCast(p, to: SIMD8<Int32>.self)
-    return ((w &<< 16) &>> 16) &+ (w &>> 16)
+/// Lane i of the result is a[2i]·b[2i] + a[2i+1]·b[2i+1], in Int32. (Written on 8-lane halves: the
+/// 16-lane widening is not specialised by the standard library and would be a loop.)
+@inline(__always) func madd(_ a: SIMD16<Int16>, _ b: SIMD16<Int16>) -> SIMD8<Int32> {
+    @inline(__always) func half(_ a: SIMD8<Int16>, _ b: SIMD8<Int16>) -> SIMD4<Int32> {
+        let p = SIMD8<Int32>(truncatingIfNeeded: a) &* SIMD8<Int32>(truncatingIfNeeded: b)
+        return p.evenHalf &+ p.oddHalf
+    }
+    return SIMD8<Int32>(lowHalf: half(a.lowHalf, b.lowHalf), highHalf: half(a.highHalf, b.highHalf))
 }
+
+/// The four lanes' sum per 32 weights in 4 lanes (SSE2 converts and scales 4 floats per instruction).
+@inline(__always) func fold(_ v: SIMD8<Int32>) -> SIMD4<Float> { SIMD4<Float>(v.lowHalf &+ v.highHalf) }
 
 @inline(__always) func int16(_ v: SIMD16<UInt16>) -> SIMD16<Int16> { unsafeBitCast(v, to: SIMD16<Int16>.self) }
 
@@ -32,7 +38,7 @@
     var even = w & 0x000F, odd = (w &>> 8) & 0x000F
     if let high { even |= high.even; odd |= high.odd }
     let (ae, ao) = loadActivations(a, 0)
-    return pairSums(int16(even) &* ae &+ int16(odd) &* ao)
+    return madd(int16(even), ae) &+ madd(int16(odd), ao)
 }
 
 /// Fifth bits of a Q5 block's qh (bit j for weight j) as 0 or 16 in the even/odd lane order: lane i
@@ -48,53 +54,46 @@
     return (((h &* evenShift) &>> 15) &<< 4, ((h &* oddShift) &>> 15) &<< 4)
 }
 
-@inline(__always) func addingToLane0(_ v: SIMD8<Int32>, _ x: Int32) -> SIMD8<Int32> {
-    var v = v
-    v[0] &+= x
-    return v
-}
-
-/// Σ_k W[k]·x[k] for one Q4_0 row of `blocks` blocks: Σ d_w·d_a·(Σ q·a − 8·Σa).
+/// Σ_k W[k]·x[k] for one Q4_0 row of `blocks` blocks: Σ d_w·(d_a·Σ q·a − 8·d_a·Σa), with q the
+/// unsigned nibble; d_a·Σa is precomputed once per activation block.
 @inline(__always) func dotQ4_0(_ row: UnsafeRawPointer, _ act: ActivationRow, blocks: Int) -> Float {
-    var acc = SIMD8<Float>()
+    var acc = SIMD4<Float>(), offset: Float = 0
     for i in 0..<blocks {
-        let b = row + 18 * i
-        let s = addingToLane0(nibbleBlockSums(b + 2, act.q + 32 * i), -8 &* act.groupSums[i])
-        acc += SIMD8<Float>(s) * (loadHalf(b, 0) * act.scale[i])
+        let b = row + 18 * i, d = loadHalf(b, 0)
+        acc += fold(nibbleBlockSums(b + 2, act.q + 32 * i)) * (d * act.scale[i])
+        offset += d * act.scaledSum[i]
     }
-    return acc.sum()
+    return acc.sum() - 8 * offset
 }
 
 /// Q4_1 with Q8_1 activations: Σ d_w·d_a·Σ q·a + m_w·s_a.
 @inline(__always) func dotQ4_1(_ row: UnsafeRawPointer, _ act: ActivationRow, blocks: Int) -> Float {
-    var acc = SIMD8<Float>(), minTerm: Float = 0
+    var acc = SIMD4<Float>(), minTerm: Float = 0
     for i in 0..<blocks {
         let b = row + 20 * i
-        let s = nibbleBlockSums(b + 4, act.q + 32 * i)
-        acc += SIMD8<Float>(s) * (loadHalf(b, 0) * act.scale[i])
+        acc += fold(nibbleBlockSums(b + 4, act.q + 32 * i)) * (loadHalf(b, 0) * act.scale[i])
         minTerm += loadHalf(b, 2) * act.sum[i]
     }
     return acc.sum() + minTerm
 }
 
 @inline(__always) func dotQ5_0(_ row: UnsafeRawPointer, _ act: ActivationRow, blocks: Int) -> Float {
-    var acc = SIMD8<Float>()
+    var acc = SIMD4<Float>(), offset: Float = 0
     for i in 0..<blocks {
-        let b = row + 22 * i
+        let b = row + 22 * i, d = loadHalf(b, 0)
         let high = fifthBitLanes(b.loadUnaligned(fromByteOffset: 2, as: UInt32.self).littleEndian)
-        let s = addingToLane0(nibbleBlockSums(b + 6, act.q + 32 * i, high: high), -16 &* act.groupSums[i])
-        acc += SIMD8<Float>(s) * (loadHalf(b, 0) * act.scale[i])
+        acc += fold(nibbleBlockSums(b + 6, act.q + 32 * i, high: high)) * (d * act.scale[i])
+        offset += d * act.scaledSum[i]
     }
-    return acc.sum()
+    return acc.sum() - 16 * offset
 }
 
 @inline(__always) func dotQ5_1(_ row: UnsafeRawPointer, _ act: ActivationRow, blocks: Int) -> Float {
-    var acc = SIMD8<Float>(), minTerm: Float = 0
+    var acc = SIMD4<Float>(), minTerm: Float = 0
     for i in 0..<blocks {
         let b = row + 24 * i
         let high = fifthBitLanes(b.loadUnaligned(fromByteOffset: 4, as: UInt32.self).littleEndian)
-        let s = nibbleBlockSums(b + 8, act.q + 32 * i, high: high)
-        acc += SIMD8<Float>(s) * (loadHalf(b, 0) * act.scale[i])
+        acc += fold(nibbleBlockSums(b + 8, act.q + 32 * i, high: high)) * (loadHalf(b, 0) * act.scale[i])
         minTerm += loadHalf(b, 2) * act.sum[i]
     }
     return acc.sum() + minTerm
@@ -102,21 +101,22 @@
 
 /// Q8_0 weights: 32 signed bytes; the even bytes are sign-extended by shifting up and back down.
 @inline(__always) func dotQ8_0(_ row: UnsafeRawPointer, _ act: ActivationRow, blocks: Int) -> Float {
-    var acc = SIMD8<Float>()
+    var acc = SIMD4<Float>()
     for i in 0..<blocks {
         let b = row + 34 * i
         let v = b.loadUnaligned(fromByteOffset: 2, as: SIMD16<Int16>.self)
         let (ae, ao) = loadActivations(act.q, 32 * i)
-        // |w·a| ≤ 128·127, so a sum of two products still fits Int16.
-        let s = pairSums(((v &<< 8) &>> 8) &* ae &+ (v &>> 8) &* ao)
-        acc += SIMD8<Float>(s) * (loadHalf(b, 0) * act.scale[i])
+        let s = madd((v &<< 8) &>> 8, ae) &+ madd(v &>> 8, ao)
+        acc += fold(s) * (loadHalf(b, 0) * act.scale[i])
     }
     return acc.sum()
 }
 
 /// Q4_K with Q8_K activations: per super-block d·Σ_j scale_j·(Σ q·a)_j − dmin·Σ_j min_j·(Σa)_j.
+/// Products of pairs are summed in 16 bits (≤ 2·15·127), then `madd` with the sub-block's scale
+/// multiplies, pairs and widens in one step, as llama.cpp's AVX2 kernel does.
 @inline(__always) func dotQ4_K(_ row: UnsafeRawPointer, _ act: ActivationRow, blocks: Int) -> Float {
-    var acc = SIMD8<Float>(), minTerm: Float = 0
+    var acc = SIMD4<Float>(), minTerm: Float = 0
     for i in 0..<blocks {
         let b = row + 144 * i, a = act.q + 256 * i, bsums = act.groupSums + 16 * i
         var sumi = SIMD8<Int32>(), mins: Int32 = 0
@@ -126,18 +126,18 @@
             let (ae1, ao1) = loadActivations(a, 64 * c), (ae2, ao2) = loadActivations(a, 64 * c + 32)
             let p1 = int16(v & 0x000F) &* ae1 &+ int16((v &>> 8) & 0x000F) &* ao1
             let p2 = int16((v &>> 4) & 0x000F) &* ae2 &+ int16(v &>> 12) &* ao2
-            sumi &+= pairSums(p1) &* Int32(s1) &+ pairSums(p2) &* Int32(s2)
+            sumi &+= madd(p1, SIMD16(repeating: Int16(s1))) &+ madd(p2, SIMD16(repeating: Int16(s2)))
             mins &+= Int32(m1) &* (bsums[4 * c] &+ bsums[4 * c + 1]) &+ Int32(m2) &* (bsums[4 * c + 2] &+ bsums[4 * c + 3])
         }
         let da = act.scale[i]
-        acc += SIMD8<Float>(sumi) * (loadHalf(b, 0) * da)
+        acc += fold(sumi) * (loadHalf(b, 0) * da)
         minTerm += loadHalf(b, 2) * da * Float(mins)
     }
     return acc.sum() - minTerm
 }
 
 @inline(__always) func dotQ5_K(_ row: UnsafeRawPointer, _ act: ActivationRow, blocks: Int) -> Float {
-    var acc = SIMD8<Float>(), minTerm: Float = 0
+    var acc = SIMD4<Float>(), minTerm: Float = 0
     for i in 0..<blocks {
         let b = row + 176 * i, a = act.q + 256 * i, bsums = act.groupSums + 16 * i
         let h = b.loadUnaligned(fromByteOffset: 16, as: SIMD16<UInt16>.self)   // qh[2i] | qh[2i+1] << 8
@@ -151,13 +151,13 @@
             let o1 = ((v &>> 8) & 0x000F) | (((h &>> (k1 + 8)) & 1) &<< 4)
             let e2 = ((v &>> 4) & 0x000F) | (((h &>> k2) & 1) &<< 4)
             let o2 = (v &>> 12) | (((h &>> (k2 + 8)) & 1) &<< 4)
-            let p1 = int16(e1) &* ae1 &+ int16(o1) &* ao1
+            let p1 = int16(e1) &* ae1 &+ int16(o1) &* ao1   // ≤ 2·31·127
             let p2 = int16(e2) &* ae2 &+ int16(o2) &* ao2
-            sumi &+= pairSums(p1) &* Int32(s1) &+ pairSums(p2) &* Int32(s2)
+            sumi &+= madd(p1, SIMD16(repeating: Int16(s1))) &+ madd(p2, SIMD16(repeating: Int16(s2)))
             mins &+= Int32(m1) &* (bsums[4 * c] &+ bsums[4 * c + 1]) &+ Int32(m2) &* (bsums[4 * c + 2] &+ bsums[4 * c + 3])
         }
         let da = act.scale[i]
-        acc += SIMD8<Float>(sumi) * (loadHalf(b, 0) * da)
+        acc += fold(sumi) * (loadHalf(b, 0) * da)
         minTerm += loadHalf(b, 2) * da * Float(mins)
     }
     return acc.sum() - minTerm
@@ -165,7 +165,7 @@
 
 /// Q6_K with Q8_K activations: d·(Σ_g scale_g·(Σ q·a)_g − 32·Σ_g scale_g·(Σa)_g), q unsigned 0..63.
 @inline(__always) func dotQ6_K(_ row: UnsafeRawPointer, _ act: ActivationRow, blocks: Int) -> Float {
-    var acc = SIMD8<Float>()
+    var acc = SIMD4<Float>()
     for i in 0..<blocks {
         let b = row + 210 * i, a = act.q + 256 * i, bsums = act.groupSums + 16 * i
         var sumi = SIMD8<Int32>(), offset: Int32 = 0
@@ -182,14 +182,15 @@
                 let even = (low & 0x000F) | (((qh &>> shift) & 3) &<< 4)
                 let odd = ((low &>> 8) & 0x000F) | (((qh &>> (shift + 8)) & 3) &<< 4)
                 let (ae, ao) = loadActivations(a, 128 * half + 32 * k)
-                // Lanes 0-3 of the pair sums are weights 0-15 of this 32 (scale 2k), lanes 4-7 weights 16-31.
+                // Lanes 0-7 are weights 0-15 of this 32 (scale 2k), lanes 8-15 weights 16-31 (2k + 1).
                 let sc = b + 192 + 8 * half + 2 * k
-                let scales = SIMD8<Int32>(lowHalf: SIMD4(repeating: Int32(sc.load(as: Int8.self))),
-                                          highHalf: SIMD4(repeating: Int32(sc.load(fromByteOffset: 1, as: Int8.self))))
-                sumi &+= pairSums(int16(even) &* ae &+ int16(odd) &* ao) &* scales
+                let scales = SIMD16<Int16>(lowHalf: SIMD8(repeating: Int16(sc.load(as: Int8.self))),
+                                           highHalf: SIMD8(repeating: Int16(sc.load(fromByteOffset: 1, as: Int8.self))))
+                sumi &+= madd(int16(even) &* ae &+ int16(odd) &* ao, scales)   // products ≤ 2·63·127
             }
         }
-        acc += SIMD8<Float>(addingToLane0(sumi, -32 &* offset)) * (loadHalf(b, 208) * act.scale[i])
+        let s = sumi.lowHalf &+ sumi.highHalf
+        acc += SIMD4<Float>(s &- SIMD4(32 &* offset, 0, 0, 0)) * (loadHalf(b, 208) * act.scale[i])
     }
     return acc.sum()
 }
