@@ -128,9 +128,13 @@ public final class GGUFFile: WeightStore, @unchecked Sendable {
             guard let elements = checkedElementCount(r.dimensions) else {
                 throw WeightIOError.malformed(file: path, reason: "tensor '\(r.name)' has dimensions \(r.dimensions) whose product overflows")
             }
-            guard (r.dimensions.first ?? 1) % r.type.blockSize == 0, let bytes = r.type.byteCount(elements: elements) else {
+            guard (r.dimensions.first ?? 1) % r.type.blockSize == 0 else {
                 throw WeightIOError.malformed(
                     file: path, reason: "tensor '\(r.name)' has \(r.type) rows of \(r.dimensions.first ?? 1) elements, not whole blocks of \(r.type.blockSize)")
+            }
+            guard let bytes = r.type.byteCount(elements: elements) else {
+                throw WeightIOError.malformed(
+                    file: path, reason: "tensor '\(r.name)' has dimensions \(r.dimensions) whose size in bytes overflows")
             }
             guard r.offset % alignment == 0 else {
                 throw WeightIOError.malformed(file: path, reason: "tensor '\(r.name)' offset \(r.offset) is not a multiple of the alignment \(alignment)")
