@@ -6,7 +6,7 @@ import XCTest
 /// Hand-made broken and hostile GGUF files. Each must throw a WeightIOError naming the file and
 /// the problem: never crash, trap, or read out of bounds.
 final class BadGGUFTests: XCTestCase {
-    let folder = TemporaryFolder()
+    lazy var folder = makeTemporaryFolder()
 
     /// A small valid file with metadata of several types and three tensors.
     func validWriter() -> GGUFWriter {

@@ -5,7 +5,7 @@ import XCTest
 
 /// Hand-made broken and hostile safetensors files, and the mapped-file layer under both readers.
 final class BadSafetensorsTests: XCTestCase {
-    let folder = TemporaryFolder()
+    lazy var folder = makeTemporaryFolder()
 
     func validWriter() -> SafetensorsWriter {
         var w = SafetensorsWriter()
@@ -60,6 +60,9 @@ final class BadSafetensorsTests: XCTestCase {
         expectError(file(json: "not json at all"), "invalid safetensors header")
         expectError(file(json: ""), "invalid safetensors header")
         expectError(bytesOf(UInt64(4)) + [0x7B, 0x22, 0xFF, 0x7D], "invalid safetensors header")   // {"\xFF}
+        // Deep nesting must be refused by the parser, not recurse off the stack.
+        let deep = "{\"w\": " + String(repeating: "[", count: 200_000) + String(repeating: "]", count: 200_000) + "}"
+        expectError(file(json: deep), "invalid safetensors header")
     }
 
     func testEntriesOfTheWrongShape() {

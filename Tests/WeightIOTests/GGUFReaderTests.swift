@@ -4,7 +4,7 @@ import WeightIO
 import XCTest
 
 final class GGUFReaderTests: XCTestCase {
-    let folder = TemporaryFolder()
+    lazy var folder = makeTemporaryFolder()
 
     /// One value of each of the 13 types, plus arrays of strings, of arrays, and an empty array.
     static let allValueTypes: [(String, GGUFValue)] = [

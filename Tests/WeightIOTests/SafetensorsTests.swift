@@ -4,7 +4,7 @@ import WeightIO
 import XCTest
 
 final class SafetensorsTests: XCTestCase {
-    let folder = TemporaryFolder()
+    lazy var folder = makeTemporaryFolder()
 
     // Values exact in each dtype, so reading back must give them bit for bit.
     static let f32Values: [Float] = [1, -2.5, 3.25e-7, 1e30, -0.0, .greatestFiniteMagnitude]
