@@ -130,6 +130,8 @@ final class GGUFReaderTests: XCTestCase {
         assertWeightIOError(try g.tensor("matrix", expectedShape: [3, 2]), file: path, mentions: "'matrix'")
         assertWeightIOError(try g.tensor("absent"), file: path, mentions: "'absent' not found")
         assertWeightIOError(try g.weightMatrix("absent"), file: path, mentions: "'absent' not found")
+        assertWeightIOError(try g.bytes(of: "absent"), file: path, mentions: "'absent' not found")
+        XCTAssertEqual(try g.bytes(of: "matrix").count, 24)
     }
 
     /// Every GGML type reads as a matrix when the kernels can compute with it, and is refused with
@@ -168,10 +170,12 @@ final class GGUFReaderTests: XCTestCase {
     // MARK: The default model
 
     static let smolLM2Path = "models/SmolLM2-135M-Instruct.Q4_1.gguf"
+    static let firstAttnQBlock: [UInt8] = [15, 48, 216, 185, 69, 135, 101, 64, 111, 101, 22, 75, 103, 118, 100, 80, 34, 103, 101, 90]
 
     /// Expected values read with gguf-py 0.19.0:
     /// `r = gguf.GGUFReader("models/SmolLM2-135M-Instruct.Q4_1.gguf")`; `len(r.tensors)`,
-    /// `r.fields[k].contents()`, `t.data[:4]`, `np.sum(t.data.astype(np.float64))`, `t.data_offset`, `t.n_bytes`.
+    /// `r.fields[k].contents()`, `t.data[:4]`, `np.sum(t.data.astype(np.float64))`, `t.data_offset`, `t.n_bytes`,
+    /// and for the quantized tensor `t.data.reshape(-1)[:20]` (raw bytes).
     func testSmolLM2MatchesGGUFPy() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let path = root.appendingPathComponent(GGUFReaderTests.smolLM2Path).path
@@ -221,6 +225,9 @@ final class GGUFReaderTests: XCTestCase {
         XCTAssertEqual(q.dimensions, [576, 576])
         XCTAssertEqual(q.offset, 33_806_656)
         XCTAssertEqual(q.byteCount, 207_360)
+        // The first Q4_1 block of blk.0.attn_q.weight: gguf-py's `t.data[0, :20]` (f16 d, f16 m, 16 bytes qs).
+        XCTAssertEqual(try g.bytes(of: "blk.0.attn_q.weight").count, 207_360)
+        XCTAssertEqual(Array(try g.bytes(of: "blk.0.attn_q.weight").prefix(20)), GGUFReaderTests.firstAttnQBlock)
         XCTAssertEqual(Dictionary(grouping: g.tensorInfos, by: \.type).mapValues(\.count), [.q4_1: 210, .f32: 61, .q8_0: 1])
 
         let norm = try g.tensor("blk.0.attn_norm.weight", expectedShape: [576])

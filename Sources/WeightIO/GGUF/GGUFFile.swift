@@ -24,7 +24,10 @@ public final class GGUFFile: WeightStore, @unchecked Sendable {
     public let tensorInfos: [GGUFTensorInfo]
     /// Absolute offset of the data section (tensor offsets in the header are relative to it).
     public let dataOffset: Int
+    /// Tensor names in file order.
+    public let tensorNames: [String]
     private let tensorsByName: [String: StoredTensor]
+    private let infoIndex: [String: Int]
 
     /// "GGUF" read as a little-endian u32.
     static let magic: UInt32 = 0x4655_4747
@@ -153,10 +156,10 @@ public final class GGUFFile: WeightStore, @unchecked Sendable {
                                           offset: start, byteCount: bytes, elementCount: elements)
         }
         tensorInfos = infos
+        tensorNames = infos.map(\.name)
         tensorsByName = byName
+        infoIndex = Dictionary(uniqueKeysWithValues: infos.enumerated().map { ($1.name, $0) })
     }
-
-    public var tensorNames: [String] { tensorInfos.map(\.name) }
 
     public func contains(_ name: String) -> Bool { tensorsByName[name] != nil }
 
@@ -164,7 +167,14 @@ public final class GGUFFile: WeightStore, @unchecked Sendable {
 
     public func type(of name: String) -> GGMLType? { tensorsByName[name]?.type }
 
-    public func tensorInfo(_ name: String) -> GGUFTensorInfo? { tensorInfos.first { $0.name == name } }
+    public func tensorInfo(_ name: String) -> GGUFTensorInfo? { infoIndex[name].map { tensorInfos[$0] } }
+
+    /// A tensor's stored bytes, whatever its type (quantized blocks as ggml lays them out), for
+    /// code that decodes blocks itself, such as the kernel tests. Valid while this file lives.
+    public func bytes(of name: String) throws -> UnsafeRawBufferPointer {
+        let t = try stored(name)
+        return try file.bytes(at: t.offset, count: t.byteCount)
+    }
 
     public func weightMatrix(_ name: String) throws -> WeightMatrix {
         try StoredTensorReader.weightMatrix(stored(name), in: file)
