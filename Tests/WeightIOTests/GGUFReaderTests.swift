@@ -167,6 +167,16 @@ final class GGUFReaderTests: XCTestCase {
         XCTAssertEqual(g.string("general.name"), "empty")
     }
 
+    /// Dequantized values may differ from gguf-py's NumPy in the last bit where a kernel fuses d·q + m.
+    static let dequantizedTolerance: Float = 1e-6
+
+    func assertEqual(_ found: [Float], _ expected: [Float], file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(found.count, expected.count, file: file, line: line)
+        for (f, e) in zip(found, expected) {
+            XCTAssertEqual(f, e, accuracy: GGUFReaderTests.dequantizedTolerance, "found \(found), expected \(expected)", file: file, line: line)
+        }
+    }
+
     // MARK: The default model
 
     static let smolLM2Path = "models/SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -237,9 +247,22 @@ final class GGUFReaderTests: XCTestCase {
         XCTAssertEqual(Array(outputNorm.scalars.prefix(4)), [1.7578125, 1.8203125, 1.78125, 1.6015625])
         XCTAssertEqual(outputNorm.scalars.reduce(0.0) { $0 + Double($1) }, 1038.33203125, accuracy: 1e-6)
 
-        if GGMLType.q4_1.isComputable {
+        // Quantized rows, widened by the tensor core's kernels from where the loader points:
+        // gguf-py's `gguf.quants.dequantize(t.data, t.tensor_type)` rows.
+        if GGMLType.q4_1.isComputable && GGMLType.q8_0.isComputable {
             let wq = try g.weightMatrix("blk.0.attn_q.weight")
             XCTAssertEqual([wq.rows, wq.cols], [576, 576])
+            let q = try g.tensor("blk.0.attn_q.weight")
+            assertEqual(Array(q.scalars.prefix(4)), [-0.0963134765625, 0.1573486328125, -0.0963134765625, -0.73046875])
+            assertEqual(Array(q.scalars.suffix(3)), [-0.096832275390625, -0.14984130859375, -0.255859375])
+            let embedding = try g.weightMatrix("token_embd.weight", expectedShape: [49152, 576])
+            var row = [Float](repeating: 0, count: 576)
+            dequantizeRow(.q8_0, embedding.row(0), &row, count: 576)
+            assertEqual(Array(row.prefix(4)), [-0.10654449462890625, 0.032978057861328125, 0.048198699951171875, -0.022830963134765625])
+            dequantizeRow(.q8_0, embedding.row(49151), &row, count: 576)
+            assertEqual(Array(row.suffix(4)), [0.07819175720214844, 0.12858200073242188, -0.11989402770996094, -0.0417022705078125])
+            dequantizeRow(.q8_0, embedding.row(1), &row, count: 576)
+            XCTAssertEqual(row.reduce(0.0) { $0 + Double($1) }, 0.35922718048095703, accuracy: 1e-5)
         } else {
             assertWeightIOError(try g.weightMatrix("blk.0.attn_q.weight"), file: path, mentions: "Q4_1")
         }
