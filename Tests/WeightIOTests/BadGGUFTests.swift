@@ -226,6 +226,14 @@ final class BadGGUFTests: XCTestCase {
                     "the element count of 'arr' is 9")
     }
 
+    /// An array the file really holds but that is far larger than any real vocabulary.
+    func testArrayOverTheCountCap() {
+        let n = (1 << 24) + 1
+        expectError(header(tensors: 0, metadata: 1) + key("arr") + bytesOf(UInt32(9)) + bytesOf(UInt32(0))
+                        + bytesOf(UInt64(n)) + [UInt8](repeating: 7, count: n),
+                    "'arr' has 16777217 elements, more than the 16777216 Easel accepts")
+    }
+
     func testHugeCounts() {
         expectError(header(tensors: UInt64.max, metadata: 0), "the tensor count is 18446744073709551615")
         expectError(header(tensors: 0, metadata: 1 << 50), "the metadata count is")
