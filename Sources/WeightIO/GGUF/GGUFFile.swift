@@ -238,24 +238,25 @@ struct GGUFReader {
         guard let type = GGUFValueType(rawValue: rawType) else {
             throw WeightIOError.malformed(file: file.path, reason: "metadata '\(key)' has unknown value type \(rawType)")
         }
-        let what = "the value of '\(key)'"
+        // Built only for an error message: a vocabulary has ~10^5 values.
+        func what() -> String { "the value of '\(key)'" }
         switch type {
-        case .uint8: return .uint8(try read(what))
-        case .int8: return .int8(try read(what))
-        case .uint16: return .uint16(try read(what))
-        case .int16: return .int16(try read(what))
-        case .uint32: return .uint32(try read(what))
-        case .int32: return .int32(try read(what))
-        case .float32: return .float32(try read(what))
-        case .uint64: return .uint64(try read(what))
-        case .int64: return .int64(try read(what))
-        case .float64: return .float64(try read(what))
+        case .uint8: return .uint8(try read(what()))
+        case .int8: return .int8(try read(what()))
+        case .uint16: return .uint16(try read(what()))
+        case .int16: return .int16(try read(what()))
+        case .uint32: return .uint32(try read(what()))
+        case .int32: return .int32(try read(what()))
+        case .float32: return .float32(try read(what()))
+        case .uint64: return .uint64(try read(what()))
+        case .int64: return .int64(try read(what()))
+        case .float64: return .float64(try read(what()))
         case .bool:
-            let b: UInt8 = try read(what)
+            let b: UInt8 = try read(what())
             guard b <= 1 else { throw WeightIOError.malformed(file: file.path, reason: "metadata '\(key)' has bool byte \(b)") }
             return .bool(b == 1)
         case .string:
-            return .string(try string(what))
+            return .string(try string(what()))
         case .array:
             guard depth < GGUFFile.maximumNesting else {
                 throw WeightIOError.malformed(file: file.path, reason: "metadata '\(key)' nests arrays deeper than \(GGUFFile.maximumNesting)")
