@@ -11,6 +11,7 @@ Writes into Tests/LLMTests/Fixtures/tokenizer/:
   gpt2-tiny.gguf         the same vocabulary with tokenizer.ggml.pre = "gpt-2" (GPT-2 split).
   default-tiny.gguf      the same vocabulary with no tokenizer.ggml.pre (llama.cpp's "default" split).
   llama-bpe-tiny.tokenizer.json   the HF tokenizer.json the byte-level vocabulary came from.
+  bad-token-list.gguf             tokenizer.ggml.tokens stored as integers: GGUFVocabulary must refuse it by name.
   spm-tiny.tokenizer.json         a LLaMA-2-style HF tokenizer.json (BPE, byte_fallback, Metaspace) written from
                                   the SentencePiece model, as transformers' converter lays it out.
 
@@ -211,5 +212,9 @@ if __name__ == "__main__":
     text = corpus_text()
     build_spm(text)
     build_byte_level(text)
+    write_gguf(f"{OUT}/bad-token-list.gguf", {
+        "tokenizer.ggml.model": ("str", "gpt2"),
+        "tokenizer.ggml.tokens": ("i32arr", [1, 2, 3]),
+    })
     for f in sorted(os.listdir(OUT)):
         print(f, os.path.getsize(os.path.join(OUT, f)))
