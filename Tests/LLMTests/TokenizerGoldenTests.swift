@@ -18,6 +18,32 @@ final class TokenizerGoldenTests: XCTestCase {
     func testGPT2SplitMatchesLlamaCpp() throws { try assertMatchesLlamaCpp("gpt2-tiny") }
     func testDefaultSplitMatchesLlamaCpp() throws { try assertMatchesLlamaCpp("default-tiny") }
 
+    /// 300 seeded random strings per vocabulary (tools/make_tokenizer_fixtures.py FUZZ_PIECES).
+    func testRandomStringsMatchLlamaCpp() throws {
+        let prompts = try TokenizerFixture.prompts("fuzz.inp")
+        XCTAssertEqual(prompts.count, 300)
+        var vocabularies: [(String, GGUFVocabulary)] = try ["spm-tiny", "llama-bpe-tiny", "gpt2-tiny", "default-tiny"].map { ($0, try TokenizerFixture.vocabulary($0)) }
+        if FileManager.default.fileExists(atPath: Self.smolLM2Path) { vocabularies.append(("smollm2", try smolLM2Vocabulary())) }
+        for (name, vocabulary) in vocabularies {
+            let tokenizer = try makeTokenizer(vocabulary)
+            let expected = try TokenizerFixture.fuzzIDs(name)
+            XCTAssertEqual(expected.count, prompts.count, name)
+            var failures = 0
+            for (i, p) in prompts.enumerated() {
+                let special = tokenizer.encode(p, addSpecial: true, parseSpecial: true)
+                let plain = tokenizer.encode(p, addSpecial: false, parseSpecial: false)
+                if special != expected[i].special || plain != expected[i].plain {
+                    failures += 1
+                    if failures <= 3 {
+                        assertSameIDs(special, expected[i].special, "\(name) fuzz \(i) \(p.debugDescription)")
+                        assertSameIDs(plain, expected[i].plain, "\(name) fuzz plain \(i) \(p.debugDescription)")
+                    }
+                }
+            }
+            XCTAssertEqual(failures, 0, "\(name): \(failures) of \(prompts.count) random strings differ from llama.cpp")
+        }
+    }
+
     // MARK: vocabulary facts and pieces
 
     func testSmolLM2SpecialIdsMatchLlamaCpp() throws {
@@ -131,9 +157,29 @@ enum TokenizerFixture {
         var pieces_plain: [String]
     }
 
-    static func prompts() throws -> [String] {
-        let text = try String(contentsOf: directory.appendingPathComponent("tokenizer.inp"), encoding: .utf8)
-        return text.components(separatedBy: "\n__easel_vocab_test__\n")
+    /// The strings of `file`, split on the separator line by bytes: a string ending in "\r" would glue to the
+    /// separator's "\n" as one Swift Character and hide it from a Character-based split.
+    static func prompts(_ file: String = "tokenizer.inp") throws -> [String] {
+        let bytes = Array(try Data(contentsOf: directory.appendingPathComponent(file)))
+        let separator = Array("\n__easel_vocab_test__\n".utf8)
+        var out: [String] = []
+        var start = 0
+        while let r = bytes.firstRange(of: separator, in: start..<bytes.count) {
+            out.append(String(decoding: bytes[start..<r.lowerBound], as: UTF8.self))
+            start = r.upperBound
+        }
+        out.append(String(decoding: bytes[start...], as: UTF8.self))
+        return out
+    }
+
+    /// `NAME.fuzz.out`: per string, the special ids and the plain ids, separated by " | ".
+    static func fuzzIDs(_ name: String) throws -> [(special: [Int], plain: [Int])] {
+        let text = try String(contentsOf: directory.appendingPathComponent("\(name).fuzz.out"), encoding: .utf8)
+        return text.split(separator: "\n", omittingEmptySubsequences: true).map { line in
+            let halves = line.components(separatedBy: "|")
+            func ids(_ s: String) -> [Int] { s.split(separator: " ").map { Int($0)! } }
+            return (ids(halves[0]), ids(halves[1]))
+        }
     }
 
     static func ids(_ name: String, plain: Bool) throws -> [[Int]] {

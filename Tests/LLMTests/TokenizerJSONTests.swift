@@ -23,6 +23,11 @@ final class TokenizerJSONTests: XCTestCase {
                               "\(name) tokenizer.json\(plain ? " plain" : "") string \(i) \(p.debugDescription)")
             }
         }
+        let fuzz = try TokenizerFixture.fuzzIDs(name)
+        for (i, p) in try TokenizerFixture.prompts("fuzz.inp").enumerated() {
+            assertSameIDs(tokenizer.encode(p, addSpecial: true, parseSpecial: true), fuzz[i].special, "\(name) tokenizer.json fuzz \(i)")
+            assertSameIDs(tokenizer.encode(p, addSpecial: false, parseSpecial: false), fuzz[i].plain, "\(name) tokenizer.json fuzz plain \(i)")
+        }
     }
 
     func testByteLevelTokenizerJSONMatchesLlamaCpp() throws { try assertMatchesLlamaCpp("llama-bpe-tiny") }
