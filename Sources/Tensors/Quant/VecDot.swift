@@ -1,0 +1,236 @@
+// Dot products of one stored weight row with one activation row, read straight from the blocks.
+// Quantized types take 8-bit activations (QuantizedActivations) and multiply integers, as llama.cpp's
+// ggml_vec_dot_<type>_q8_0/q8_1/q8_K do: per block an exact integer sum, then one float multiply by
+// the two scales. Floats (f16, bf16) take f32 activations. Reference.quantizedDot is the scalar twin.
+//
+// Lanes: weight bytes are loaded as 16-bit lanes holding two consecutive bytes; masking and shifting
+// splits them into a vector of even-indexed and one of odd-indexed weights, matching the activations'
+// even/odd order (QuantizedActivations). `madd` multiplies 16-bit lanes and adds adjacent pairs into
+// 32 bits, written so LLVM emits one pmaddwd per 8 lanes on plain SSE2 (vpmaddwd on AVX2 builds).
+
+/// Lane i of the result is a[2i]·b[2i] + a[2i+1]·b[2i+1], in Int32. (Written on 8-lane halves: the
+/// 16-lane widening is not specialised by the standard library and would be a loop.)
+@inline(__always) func madd(_ a: SIMD16<Int16>, _ b: SIMD16<Int16>) -> SIMD8<Int32> {
+    @inline(__always) func half(_ a: SIMD8<Int16>, _ b: SIMD8<Int16>) -> SIMD4<Int32> {
+        let p = SIMD8<Int32>(truncatingIfNeeded: a) &* SIMD8<Int32>(truncatingIfNeeded: b)
+        return p.evenHalf &+ p.oddHalf
+    }
+    return SIMD8<Int32>(lowHalf: half(a.lowHalf, b.lowHalf), highHalf: half(a.highHalf, b.highHalf))
+}
+
+/// The four lanes' sum per 32 weights in 4 lanes (SSE2 converts and scales 4 floats per instruction).
+@inline(__always) func fold(_ v: SIMD8<Int32>) -> SIMD4<Float> { SIMD4<Float>(v.lowHalf &+ v.highHalf) }
+
+@inline(__always) func int16(_ v: SIMD16<UInt16>) -> SIMD16<Int16> { unsafeBitCast(v, to: SIMD16<Int16>.self) }
+
+@inline(__always) func loadActivations(_ q: UnsafePointer<Int16>, _ offset: Int) -> (even: SIMD16<Int16>, odd: SIMD16<Int16>) {
+    let raw = UnsafeRawPointer(q + offset)
+    return (raw.loadUnaligned(as: SIMD16<Int16>.self), raw.loadUnaligned(fromByteOffset: 32, as: SIMD16<Int16>.self))
+}
+
+/// Σ q·a over one 32-weight block of 4-bit weights (16 bytes at `qs`): lane i of the load holds
+/// bytes 2i and 2i + 1, whose low nibbles are weights 2i, 2i + 1 and high nibbles 2i + 16, 2i + 17.
+/// `high` adds fifth bits (0 or 16 per weight, evens then odds) for Q5 types.
+@inline(__always) func nibbleBlockSums(_ qs: UnsafeRawPointer, _ a: UnsafePointer<Int16>,
+                                       high: (even: SIMD16<UInt16>, odd: SIMD16<UInt16>)? = nil) -> SIMD8<Int32> {
+    let v = qs.loadUnaligned(as: SIMD8<UInt16>.self)
+    let w = SIMD16<UInt16>(lowHalf: v, highHalf: v &>> 4)
+    var even = w & 0x000F, odd = (w &>> 8) & 0x000F
+    if let high { even |= high.even; odd |= high.odd }
+    let (ae, ao) = loadActivations(a, 0)
+    return madd(int16(even), ae) &+ madd(int16(odd), ao)
+}
+
+/// Fifth bits of a Q5 block's qh (bit j for weight j) as 0 or 16 in the even/odd lane order: lane i
+/// (< 8) of the evens is weight 2i, lane 8 + i weight 16 + 2i. Multiplying by 2^(15 − bit) moves the
+/// wanted bit to bit 15 in every lane at once.
+@inline(__always) func fifthBitLanes(_ qh: UInt32) -> (even: SIMD16<UInt16>, odd: SIMD16<UInt16>) {
+    let h = SIMD16<UInt16>(lowHalf: SIMD8(repeating: UInt16(truncatingIfNeeded: qh)),
+                           highHalf: SIMD8(repeating: UInt16(truncatingIfNeeded: qh >> 16)))
+    let evenShift = SIMD16<UInt16>(1 << 15, 1 << 13, 1 << 11, 1 << 9, 1 << 7, 1 << 5, 1 << 3, 1 << 1,
+                                   1 << 15, 1 << 13, 1 << 11, 1 << 9, 1 << 7, 1 << 5, 1 << 3, 1 << 1)
+    let oddShift = SIMD16<UInt16>(1 << 14, 1 << 12, 1 << 10, 1 << 8, 1 << 6, 1 << 4, 1 << 2, 1,
+                                  1 << 14, 1 << 12, 1 << 10, 1 << 8, 1 << 6, 1 << 4, 1 << 2, 1)
+    return (((h &* evenShift) &>> 15) &<< 4, ((h &* oddShift) &>> 15) &<< 4)
+}
+
+/// Σ_k W[k]·x[k] for one Q4_0 row of `blocks` blocks: Σ d_w·(d_a·Σ q·a − 8·d_a·Σa), with q the
+/// unsigned nibble; d_a·Σa is precomputed once per activation block.
+@inline(__always) func dotQ4_0(_ row: UnsafeRawPointer, _ act: ActivationRow, blocks: Int) -> Float {
+    var acc = SIMD4<Float>(), offset: Float = 0
+    for i in 0..<blocks {
+        let b = row + 18 * i, d = loadHalf(b, 0)
+        acc += fold(nibbleBlockSums(b + 2, act.q + 32 * i)) * (d * act.scale[i])
+        offset += d * act.scaledSum[i]
+    }
+    return acc.sum() - 8 * offset
+}
+
+/// Q4_1 with Q8_1 activations: Σ d_w·d_a·Σ q·a + m_w·s_a.
+@inline(__always) func dotQ4_1(_ row: UnsafeRawPointer, _ act: ActivationRow, blocks: Int) -> Float {
+    var acc = SIMD4<Float>(), minTerm: Float = 0
+    for i in 0..<blocks {
+        let b = row + 20 * i
+        acc += fold(nibbleBlockSums(b + 4, act.q + 32 * i)) * (loadHalf(b, 0) * act.scale[i])
+        minTerm += loadHalf(b, 2) * act.sum[i]
+    }
+    return acc.sum() + minTerm
+}
+
+@inline(__always) func dotQ5_0(_ row: UnsafeRawPointer, _ act: ActivationRow, blocks: Int) -> Float {
+    var acc = SIMD4<Float>(), offset: Float = 0
+    for i in 0..<blocks {
+        let b = row + 22 * i, d = loadHalf(b, 0)
+        let high = fifthBitLanes(b.loadUnaligned(fromByteOffset: 2, as: UInt32.self).littleEndian)
+        acc += fold(nibbleBlockSums(b + 6, act.q + 32 * i, high: high)) * (d * act.scale[i])
+        offset += d * act.scaledSum[i]
+    }
+    return acc.sum() - 16 * offset
+}
+
+@inline(__always) func dotQ5_1(_ row: UnsafeRawPointer, _ act: ActivationRow, blocks: Int) -> Float {
+    var acc = SIMD4<Float>(), minTerm: Float = 0
+    for i in 0..<blocks {
+        let b = row + 24 * i
+        let high = fifthBitLanes(b.loadUnaligned(fromByteOffset: 4, as: UInt32.self).littleEndian)
+        acc += fold(nibbleBlockSums(b + 8, act.q + 32 * i, high: high)) * (loadHalf(b, 0) * act.scale[i])
+        minTerm += loadHalf(b, 2) * act.sum[i]
+    }
+    return acc.sum() + minTerm
+}
+
+/// Q8_0 weights: 32 signed bytes; the even bytes are sign-extended by shifting up and back down.
+@inline(__always) func dotQ8_0(_ row: UnsafeRawPointer, _ act: ActivationRow, blocks: Int) -> Float {
+    var acc = SIMD4<Float>()
+    for i in 0..<blocks {
+        let b = row + 34 * i
+        let v = b.loadUnaligned(fromByteOffset: 2, as: SIMD16<Int16>.self)
+        let (ae, ao) = loadActivations(act.q, 32 * i)
+        let s = madd((v &<< 8) &>> 8, ae) &+ madd(v &>> 8, ao)
+        acc += fold(s) * (loadHalf(b, 0) * act.scale[i])
+    }
+    return acc.sum()
+}
+
+/// Q4_K with Q8_K activations: per super-block d·Σ_j scale_j·(Σ q·a)_j − dmin·Σ_j min_j·(Σa)_j.
+/// Products of pairs are summed in 16 bits (≤ 2·15·127), then `madd` with the sub-block's scale
+/// multiplies, pairs and widens in one step, as llama.cpp's AVX2 kernel does.
+@inline(__always) func dotQ4_K(_ row: UnsafeRawPointer, _ act: ActivationRow, blocks: Int) -> Float {
+    var acc = SIMD4<Float>(), minTerm: Float = 0
+    for i in 0..<blocks {
+        let b = row + 144 * i, a = act.q + 256 * i, bsums = act.groupSums + 16 * i
+        var sumi = SIMD8<Int32>(), mins: Int32 = 0
+        for c in 0..<4 {
+            let (s1, m1) = kScaleMin(b + 4, 2 * c), (s2, m2) = kScaleMin(b + 4, 2 * c + 1)
+            let v = b.loadUnaligned(fromByteOffset: 16 + 32 * c, as: SIMD16<UInt16>.self)
+            let (ae1, ao1) = loadActivations(a, 64 * c), (ae2, ao2) = loadActivations(a, 64 * c + 32)
+            let p1 = int16(v & 0x000F) &* ae1 &+ int16((v &>> 8) & 0x000F) &* ao1
+            let p2 = int16((v &>> 4) & 0x000F) &* ae2 &+ int16(v &>> 12) &* ao2
+            sumi &+= madd(p1, SIMD16(repeating: Int16(s1))) &+ madd(p2, SIMD16(repeating: Int16(s2)))
+            mins &+= Int32(m1) &* (bsums[4 * c] &+ bsums[4 * c + 1]) &+ Int32(m2) &* (bsums[4 * c + 2] &+ bsums[4 * c + 3])
+        }
+        let da = act.scale[i]
+        acc += fold(sumi) * (loadHalf(b, 0) * da)
+        minTerm += loadHalf(b, 2) * da * Float(mins)
+    }
+    return acc.sum() - minTerm
+}
+
+@inline(__always) func dotQ5_K(_ row: UnsafeRawPointer, _ act: ActivationRow, blocks: Int) -> Float {
+    var acc = SIMD4<Float>(), minTerm: Float = 0
+    for i in 0..<blocks {
+        let b = row + 176 * i, a = act.q + 256 * i, bsums = act.groupSums + 16 * i
+        let h = b.loadUnaligned(fromByteOffset: 16, as: SIMD16<UInt16>.self)   // qh[2i] | qh[2i+1] << 8
+        var sumi = SIMD8<Int32>(), mins: Int32 = 0
+        for c in 0..<4 {
+            let (s1, m1) = kScaleMin(b + 4, 2 * c), (s2, m2) = kScaleMin(b + 4, 2 * c + 1)
+            let v = b.loadUnaligned(fromByteOffset: 48 + 32 * c, as: SIMD16<UInt16>.self)
+            let k1 = UInt16(2 * c), k2 = UInt16(2 * c + 1)
+            let (ae1, ao1) = loadActivations(a, 64 * c), (ae2, ao2) = loadActivations(a, 64 * c + 32)
+            let e1 = (v & 0x000F) | (((h &>> k1) & 1) &<< 4)
+            let o1 = ((v &>> 8) & 0x000F) | (((h &>> (k1 + 8)) & 1) &<< 4)
+            let e2 = ((v &>> 4) & 0x000F) | (((h &>> k2) & 1) &<< 4)
+            let o2 = (v &>> 12) | (((h &>> (k2 + 8)) & 1) &<< 4)
+            let p1 = int16(e1) &* ae1 &+ int16(o1) &* ao1   // ≤ 2·31·127
+            let p2 = int16(e2) &* ae2 &+ int16(o2) &* ao2
+            sumi &+= madd(p1, SIMD16(repeating: Int16(s1))) &+ madd(p2, SIMD16(repeating: Int16(s2)))
+            mins &+= Int32(m1) &* (bsums[4 * c] &+ bsums[4 * c + 1]) &+ Int32(m2) &* (bsums[4 * c + 2] &+ bsums[4 * c + 3])
+        }
+        let da = act.scale[i]
+        acc += fold(sumi) * (loadHalf(b, 0) * da)
+        minTerm += loadHalf(b, 2) * da * Float(mins)
+    }
+    return acc.sum() - minTerm
+}
+
+/// Q6_K with Q8_K activations: d·(Σ_g scale_g·(Σ q·a)_g − 32·Σ_g scale_g·(Σa)_g), q unsigned 0..63.
+@inline(__always) func dotQ6_K(_ row: UnsafeRawPointer, _ act: ActivationRow, blocks: Int) -> Float {
+    var acc = SIMD4<Float>()
+    for i in 0..<blocks {
+        let b = row + 210 * i, a = act.q + 256 * i, bsums = act.groupSums + 16 * i
+        var sumi = SIMD8<Int32>(), offset: Int32 = 0
+        for g in 0..<16 {
+            offset &+= Int32(b.load(fromByteOffset: 192 + g, as: Int8.self)) &* bsums[g]
+        }
+        for half in 0..<2 {
+            let qlA = b.loadUnaligned(fromByteOffset: 64 * half, as: SIMD16<UInt16>.self)
+            let qlB = b.loadUnaligned(fromByteOffset: 64 * half + 32, as: SIMD16<UInt16>.self)
+            let qh = b.loadUnaligned(fromByteOffset: 128 + 32 * half, as: SIMD16<UInt16>.self)
+            for k in 0..<4 {
+                let low = (k & 1 == 0 ? qlA : qlB) &>> UInt16(4 * (k >> 1))
+                let shift = UInt16(2 * k)
+                let even = (low & 0x000F) | (((qh &>> shift) & 3) &<< 4)
+                let odd = ((low &>> 8) & 0x000F) | (((qh &>> (shift + 8)) & 3) &<< 4)
+                let (ae, ao) = loadActivations(a, 128 * half + 32 * k)
+                // Lanes 0-7 are weights 0-15 of this 32 (scale 2k), lanes 8-15 weights 16-31 (2k + 1).
+                let sc = b + 192 + 8 * half + 2 * k
+                let scales = SIMD16<Int16>(lowHalf: SIMD8(repeating: Int16(sc.load(as: Int8.self))),
+                                           highHalf: SIMD8(repeating: Int16(sc.load(fromByteOffset: 1, as: Int8.self))))
+                sumi &+= madd(int16(even) &* ae &+ int16(odd) &* ao, scales)   // products ≤ 2·63·127
+            }
+        }
+        let s = sumi.lowHalf &+ sumi.highHalf
+        acc += SIMD4<Float>(s &- SIMD4(32 &* offset, 0, 0, 0)) * (loadHalf(b, 208) * act.scale[i])
+    }
+    return acc.sum()
+}
+
+/// f16 weights with f32 activations, 16 per step in two accumulators.
+@inline(__always) func dotF16(_ row: UnsafeRawPointer, _ x: UnsafePointer<Float>, count: Int) -> Float {
+    var acc0 = SIMD8<Float>(), acc1 = SIMD8<Float>(), k = 0
+    let xr = UnsafeRawPointer(x)
+    while k + 16 <= count {
+        acc0 += halfBitsToFloat(row.loadUnaligned(fromByteOffset: 2 * k, as: SIMD8<UInt16>.self))
+            * xr.loadUnaligned(fromByteOffset: 4 * k, as: SIMD8<Float>.self)
+        acc1 += halfBitsToFloat(row.loadUnaligned(fromByteOffset: 2 * k + 16, as: SIMD8<UInt16>.self))
+            * xr.loadUnaligned(fromByteOffset: 4 * k + 32, as: SIMD8<Float>.self)
+        k += 16
+    }
+    var tail: Float = 0
+    while k < count {
+        tail += halfBitsToFloat(row.loadUnaligned(fromByteOffset: 2 * k, as: UInt16.self)) * x[k]
+        k += 1
+    }
+    return (acc0 + acc1).sum() + tail
+}
+
+/// bf16 weights with f32 activations: a bf16 is the top half of a float, so widening is a shift.
+@inline(__always) func dotBF16(_ row: UnsafeRawPointer, _ x: UnsafePointer<Float>, count: Int) -> Float {
+    var acc0 = SIMD8<Float>(), acc1 = SIMD8<Float>(), k = 0
+    let xr = UnsafeRawPointer(x)
+    @inline(__always) func widen(_ offset: Int) -> SIMD8<Float> {
+        let h = row.loadUnaligned(fromByteOffset: offset, as: SIMD8<UInt16>.self)
+        return unsafeBitCast(SIMD8<UInt32>(truncatingIfNeeded: h) &<< 16, to: SIMD8<Float>.self)
+    }
+    while k + 16 <= count {
+        acc0 += widen(2 * k) * xr.loadUnaligned(fromByteOffset: 4 * k, as: SIMD8<Float>.self)
+        acc1 += widen(2 * k + 16) * xr.loadUnaligned(fromByteOffset: 4 * k + 32, as: SIMD8<Float>.self)
+        k += 16
+    }
+    var tail: Float = 0
+    while k < count {
+        tail += bfloat16ToFloat(row.loadUnaligned(fromByteOffset: 2 * k, as: UInt16.self)) * x[k]
+        k += 1
+    }
+    return (acc0 + acc1).sum() + tail
+}
