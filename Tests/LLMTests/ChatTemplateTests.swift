@@ -153,3 +153,41 @@ final class ChatTemplateTests: XCTestCase {
         XCTAssertEqual(fitted.first, noSystem[2], "the oldest turn goes because the default system prompt takes room")
     }
 }
+
+final class ChatFormatTests: XCTestCase {
+    private func jinja(_ name: String) throws -> String {
+        try String(contentsOf: ChatTemplateTests.directory.appendingPathComponent("\(name).jinja"), encoding: .utf8)
+    }
+
+    func testSmolLM2FormatCarriesItsSystemPromptUnlessTheUserGivesOne() throws {
+        let smol = try jinja("smollm2")
+        XCTAssertEqual(try ChatFormat(chatTemplate: smol),
+                       ChatFormat(template: .chatML, defaultSystemPrompt: "You are a helpful AI assistant named SmolLM, trained by Hugging Face"))
+        XCTAssertEqual(try ChatFormat(chatTemplate: smol, systemPrompt: "Be terse."),
+                       ChatFormat(template: .chatML, defaultSystemPrompt: "Be terse."))
+        // Overriding the template drops SmolLM2's ChatML-specific default.
+        XCTAssertEqual(try ChatFormat(chatTemplate: smol, override: "llama3"), ChatFormat(template: .llama3))
+        let expected = try String(contentsOf: ChatTemplateTests.directory.appendingPathComponent("smollm2.single-user.txt"), encoding: .utf8)
+        XCTAssertEqual(try ChatFormat(chatTemplate: smol).render([ChatMessage(role: .user, content: "Hello!")]), expected)
+    }
+
+    func testFormatWithoutTemplateIsChatMLAndUnknownTemplatesAreRefused() throws {
+        XCTAssertEqual(try ChatFormat(chatTemplate: nil), ChatFormat(template: .chatML))
+        XCTAssertEqual(try ChatFormat(chatTemplate: try jinja("llama2")), ChatFormat(template: .llama2))
+        XCTAssertThrowsError(try ChatFormat(chatTemplate: "{{ messages }}")) { error in
+            XCTAssertEqual(error as? ChatTemplateError, .unrecognizedTemplate)
+            XCTAssertTrue("\(error)".contains("--chat-template"), "\(error)")
+        }
+        XCTAssertEqual(try ChatFormat(chatTemplate: "{{ messages }}", override: "chatml"), ChatFormat(template: .chatML))
+    }
+
+    func testFormatTrimsWithItsSystemPrompt() throws {
+        let tokenizer = try makeTokenizer(try TokenizerFixture.vocabulary("llama-bpe-tiny"))
+        let format = ChatFormat(template: .chatML, defaultSystemPrompt: "Answer in one word.")
+        let turns = [ChatMessage(role: .user, content: "one"), ChatMessage(role: .assistant, content: "two"),
+                     ChatMessage(role: .user, content: "three")]
+        let full = try format.encode(turns, tokenizer: tokenizer).count
+        XCTAssertEqual(try format.fit(turns, tokenizer: tokenizer, maxTokens: full), turns)
+        XCTAssertEqual(try format.fit(turns, tokenizer: tokenizer, maxTokens: full - 1), [turns[2]])
+    }
+}

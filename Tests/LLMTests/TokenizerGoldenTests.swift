@@ -53,6 +53,7 @@ final class TokenizerGoldenTests: XCTestCase {
         XCTAssertEqual(tokenizer.bosID, facts.bos)
         XCTAssertEqual(tokenizer.eosID, facts.eos)
         XCTAssertEqual((0..<tokenizer.vocabularySize).filter(tokenizer.isEndOfGeneration), facts.end_of_generation)
+        XCTAssertEqual(tokenizer.endOfGenerationIDs, Set(facts.end_of_generation))
         // llama.cpp takes the first end-of-turn name its hash map visits (here <|endoftext|>, 0); we take
         // the first in its list order, <|im_end|>, the token SmolLM2's chat template ends turns with.
         XCTAssertEqual(facts.eot, 0)

@@ -140,6 +140,31 @@ final class TokenizerTests: XCTestCase {
 
     // MARK: hand-checked splits
 
+    private func words(_ split: PreTokenizer, _ text: String) -> [String] {
+        let cpts = text.unicodeScalars.map(\.value)
+        var start = 0
+        return split.split(cpts).map { n in
+            defer { start += n }
+            return String(String.UnicodeScalarView(cpts[start..<(start + n)].map { Unicode.Scalar($0)! }))
+        }
+    }
+
+    func testPreTokenizerSplitsFollowLlamaCppQuirks() {
+        XCTAssertEqual(words(.gpt2, "Hello world"), ["Hello", " world"])
+        XCTAssertEqual(words(.gpt2, "   a"), ["  ", " a"], "\\s+(?!\\S) leaves the last space to the word")
+        XCTAssertEqual(words(.gpt2, "a   "), ["a", "   "], "a run reaching the end stays whole")
+        XCTAssertEqual(words(.gpt2, "I'M it's"), ["I", "'", "M", " it", "'s"], "GPT-2 contractions are lower case only")
+        XCTAssertEqual(words(.llama3, "I'M it's"), ["I", "'M", " it", "'s"], "LLaMA-3's (?i:…) folds case")
+        XCTAssertEqual(words(.llama3, "1234567"), ["123", "456", "7"])
+        XCTAssertEqual(words(.llama3, "a \n\n b"), ["a", " \n\n", " b"])
+        XCTAssertEqual(words(.smollm, "abc123 x"), ["abc", "1", "2", "3", " x"])
+        XCTAssertEqual(words(.default, "a...b 1234567"), ["a", "...", "b", " ", "123", "456", "7"])
+        // llama.cpp's Unicode tables are 15.1: U+2EBF0 (CJK Ext. I, 15.1) is a letter, U+10D50 (Garay, 16.0)
+        // is unassigned there, whatever Swift's newer tables say.
+        XCTAssertEqual(words(.gpt2, "x\u{2EBF0}y"), ["x\u{2EBF0}y"])
+        XCTAssertEqual(words(.gpt2, "x\u{10D50}y"), ["x", "\u{10D50}", "y"])
+    }
+
     func testCanonicallyEquivalentTokensStayDistinct() throws {
         // "é" precomposed and decomposed are equal Swift Strings, but different tokens for llama.cpp.
         let v = GGUFVocabulary(model: "llama", tokens: ["<unk>", "<s>", "</s>", "▁", "\u{E9}", "e\u{301}", "e", "\u{301}"],

@@ -107,6 +107,7 @@ public enum ChatTemplate: String, CaseIterable, Sendable {
 public enum ChatTemplateError: Error, CustomStringConvertible, Equatable {
     case rolesMustAlternate(template: ChatTemplate, index: Int)
     case unknownTemplateName(String)
+    case unrecognizedTemplate
     case promptTooLong(tokens: Int, limit: Int)
 
     public var description: String {
@@ -115,6 +116,8 @@ public enum ChatTemplateError: Error, CustomStringConvertible, Equatable {
             "the \(t.rawValue) template needs turns alternating user/assistant after an optional system message; message \(i) breaks that"
         case .unknownTemplateName(let n):
             "unknown chat template '\(n)' (known: \(ChatTemplate.allCases.map(\.rawValue).joined(separator: ", ")))"
+        case .unrecognizedTemplate:
+            "the model's chat template is not one Easel renders (ChatML, Llama-2, Llama-3); choose one by name with --chat-template"
         case .promptTooLong(let n, let limit):
             "the system prompt and the latest user message alone take \(n) tokens, more than the \(limit) the context allows; shorten the message"
         }

@@ -1,3 +1,4 @@
+// GGUF metadata → GGUFVocabulary, through the WeightIO reader (keys as in ggml/docs/gguf.md and llama.cpp's llama-vocab.cpp).
 import WeightIO
 
 extension GGUFVocabulary {
