@@ -5,21 +5,23 @@
 //
 // Lanes: weight bytes are loaded as 16-bit lanes holding two consecutive bytes; masking and shifting
 // splits them into a vector of even-indexed and one of odd-indexed weights, matching the activations'
-// even/odd order (QuantizedActivations). `madd` multiplies 16-bit lanes and adds adjacent pairs into
-// 32 bits, written so LLVM emits one pmaddwd per 8 lanes on plain SSE2 (vpmaddwd on AVX2 builds).
+// even/odd order (QuantizedActivations). Products of ≤ 6-bit weights and 8-bit activations fit Int16,
+// so they are multiplied and summed in 16-bit lanes (pmullw, paddw) and widened to Int32 once per 32
+// weights by two shifts. (Written as a pmaddwd pattern instead, LLVM sees the weights' known range
+// and lowers it to a longer shuffle sequence; this form stays short on SSE2 and on AVX2 builds.)
 
-/// Lane i of the result is a[2i]·b[2i] + a[2i+1]·b[2i+1], in Int32. (Written on 8-lane halves: the
-/// 16-lane widening is not specialised by the standard library and would be a loop.)
-@inline(__always) func madd(_ a: SIMD16<Int16>, _ b: SIMD16<Int16>) -> SIMD8<Int32> {
-    @inline(__always) func half(_ a: SIMD8<Int16>, _ b: SIMD8<Int16>) -> SIMD4<Int32> {
-        let p = SIMD8<Int32>(truncatingIfNeeded: a) &* SIMD8<Int32>(truncatingIfNeeded: b)
-        return p.evenHalf &+ p.oddHalf
-    }
-    return SIMD8<Int32>(lowHalf: half(a.lowHalf, b.lowHalf), highHalf: half(a.highHalf, b.highHalf))
+/// Σ over lanes (2i, 2i + 1) of `p` into 4 Int32 lanes, after adding its halves in 16 bits. Each
+/// result lane sums 4 of p's lanes, so callers keep |p lane| ≤ 2·63·127 (two products per lane).
+@inline(__always) func sum4(_ p: SIMD16<Int16>) -> SIMD4<Int32> {
+    widenPairs(p.lowHalf &+ p.highHalf)
 }
 
-/// The four lanes' sum per 32 weights in 4 lanes (SSE2 converts and scales 4 floats per instruction).
-@inline(__always) func fold(_ v: SIMD8<Int32>) -> SIMD4<Float> { SIMD4<Float>(v.lowHalf &+ v.highHalf) }
+/// Lanes (2i, 2i + 1) added into Int32 lane i: the low lane sign-extended by a shift pair, the
+/// high one by an arithmetic shift.
+@inline(__always) func widenPairs(_ p: SIMD8<Int16>) -> SIMD4<Int32> {
+    let x = unsafeBitCast(p, to: SIMD4<Int32>.self)
+    return ((x &<< 16) &>> 16) &+ (x &>> 16)
+}
 
 @inline(__always) func int16(_ v: SIMD16<UInt16>) -> SIMD16<Int16> { unsafeBitCast(v, to: SIMD16<Int16>.self) }
 
@@ -32,13 +34,13 @@
 /// bytes 2i and 2i + 1, whose low nibbles are weights 2i, 2i + 1 and high nibbles 2i + 16, 2i + 17.
 /// `high` adds fifth bits (0 or 16 per weight, evens then odds) for Q5 types.
 @inline(__always) func nibbleBlockSums(_ qs: UnsafeRawPointer, _ a: UnsafePointer<Int16>,
-                                       high: (even: SIMD16<UInt16>, odd: SIMD16<UInt16>)? = nil) -> SIMD8<Int32> {
+                                       high: (even: SIMD16<UInt16>, odd: SIMD16<UInt16>)? = nil) -> SIMD4<Int32> {
     let v = qs.loadUnaligned(as: SIMD8<UInt16>.self)
     let w = SIMD16<UInt16>(lowHalf: v, highHalf: v &>> 4)
     var even = w & 0x000F, odd = (w &>> 8) & 0x000F
     if let high { even |= high.even; odd |= high.odd }
     let (ae, ao) = loadActivations(a, 0)
-    return madd(int16(even), ae) &+ madd(int16(odd), ao)
+    return sum4(int16(even) &* ae &+ int16(odd) &* ao)   // ≤ 4·31·127 per 16-bit lane
 }
 
 /// Fifth bits of a Q5 block's qh (bit j for weight j) as 0 or 16 in the even/odd lane order: lane i
@@ -54,83 +56,96 @@
     return (((h &* evenShift) &>> 15) &<< 4, ((h &* oddShift) &>> 15) &<< 4)
 }
 
-/// Σ_k W[k]·x[k] for one Q4_0 row of `blocks` blocks: Σ d_w·(d_a·Σ q·a − 8·d_a·Σa), with q the
-/// unsigned nibble; d_a·Σa is precomputed once per activation block.
-@inline(__always) func dotQ4_0(_ row: UnsafeRawPointer, _ act: ActivationRow, blocks: Int) -> Float {
-    var acc = SIMD4<Float>(), offset: Float = 0
-    for i in 0..<blocks {
-        let b = row + 18 * i, d = loadHalf(b, 0)
-        acc += fold(nibbleBlockSums(b + 2, act.q + 32 * i)) * (d * act.scale[i])
-        offset += d * act.scaledSum[i]
+/// The shared loop of the 32-weight block types: Σ_i d_w·d_a·(Σ q·a)_i + factor·Σ_i e_w·t_a, where
+/// d_w is the f16 at byte 0 of each block and e_w the f16 at `extraOffset` (Q4_1/Q5_1: m with t_a = s;
+/// Q4_0/Q5_0: d again with t_a = d_a·Σa and factor −8/−16, the nibble offset). Four blocks' scales are
+/// converted at once: one f16 conversion per block costs as much as the block's integer work.
+@inline(__always) func dotBlocks32(_ row: UnsafeRawPointer, _ act: ActivationRow, blocks: Int, blockBytes: Int,
+                                   extraOffset: Int?, extraActivation: UnsafePointer<Float>, factor: Float,
+                                   _ blockSums: (UnsafeRawPointer, UnsafePointer<Int16>) -> SIMD4<Int32>) -> Float {
+    @inline(__always) func halves(_ b: UnsafeRawPointer, _ offset: Int) -> SIMD4<Float> {
+        halfBitsToFloat(SIMD4<UInt16>(b.loadUnaligned(fromByteOffset: offset, as: UInt16.self),
+                                      b.loadUnaligned(fromByteOffset: offset + blockBytes, as: UInt16.self),
+                                      b.loadUnaligned(fromByteOffset: offset + 2 * blockBytes, as: UInt16.self),
+                                      b.loadUnaligned(fromByteOffset: offset + 3 * blockBytes, as: UInt16.self)))
     }
-    return acc.sum() - 8 * offset
+    @inline(__always) func four(_ p: UnsafePointer<Float>) -> SIMD4<Float> {
+        UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Float>.self)
+    }
+    var acc = SIMD4<Float>(), extra = SIMD4<Float>(), i = 0
+    while i + 4 <= blocks {
+        let b = row + blockBytes * i
+        let d = halves(b, 0) * four(act.scale + i)
+        acc += SIMD4<Float>(blockSums(b, act.q + 32 * i)) * d[0]
+        acc += SIMD4<Float>(blockSums(b + blockBytes, act.q + 32 * i + 32)) * d[1]
+        acc += SIMD4<Float>(blockSums(b + 2 * blockBytes, act.q + 32 * i + 64)) * d[2]
+        acc += SIMD4<Float>(blockSums(b + 3 * blockBytes, act.q + 32 * i + 96)) * d[3]
+        if let extraOffset { extra += halves(b, extraOffset) * four(extraActivation + i) }
+        i += 4
+    }
+    var tail: Float = 0
+    while i < blocks {
+        let b = row + blockBytes * i
+        acc += SIMD4<Float>(blockSums(b, act.q + 32 * i)) * (loadHalf(b, 0) * act.scale[i])
+        if let extraOffset { tail += loadHalf(b, extraOffset) * extraActivation[i] }
+        i += 1
+    }
+    return acc.sum() + factor * (extra.sum() + tail)
+}
+
+/// Σ_k W[k]·x[k] for one Q4_0 row: Σ d_w·(d_a·Σ q·a − 8·d_a·Σa), q the unsigned nibble.
+@inline(__always) func dotQ4_0(_ row: UnsafeRawPointer, _ act: ActivationRow, blocks: Int) -> Float {
+    dotBlocks32(row, act, blocks: blocks, blockBytes: 18, extraOffset: 0, extraActivation: act.scaledSum, factor: -8) {
+        nibbleBlockSums($0 + 2, $1)
+    }
 }
 
 /// Q4_1 with Q8_1 activations: Σ d_w·d_a·Σ q·a + m_w·s_a.
 @inline(__always) func dotQ4_1(_ row: UnsafeRawPointer, _ act: ActivationRow, blocks: Int) -> Float {
-    var acc = SIMD4<Float>(), minTerm: Float = 0
-    for i in 0..<blocks {
-        let b = row + 20 * i
-        acc += fold(nibbleBlockSums(b + 4, act.q + 32 * i)) * (loadHalf(b, 0) * act.scale[i])
-        minTerm += loadHalf(b, 2) * act.sum[i]
+    dotBlocks32(row, act, blocks: blocks, blockBytes: 20, extraOffset: 2, extraActivation: act.sum, factor: 1) {
+        nibbleBlockSums($0 + 4, $1)
     }
-    return acc.sum() + minTerm
 }
 
 @inline(__always) func dotQ5_0(_ row: UnsafeRawPointer, _ act: ActivationRow, blocks: Int) -> Float {
-    var acc = SIMD4<Float>(), offset: Float = 0
-    for i in 0..<blocks {
-        let b = row + 22 * i, d = loadHalf(b, 0)
-        let high = fifthBitLanes(b.loadUnaligned(fromByteOffset: 2, as: UInt32.self).littleEndian)
-        acc += fold(nibbleBlockSums(b + 6, act.q + 32 * i, high: high)) * (d * act.scale[i])
-        offset += d * act.scaledSum[i]
+    dotBlocks32(row, act, blocks: blocks, blockBytes: 22, extraOffset: 0, extraActivation: act.scaledSum, factor: -16) {
+        nibbleBlockSums($0 + 6, $1, high: fifthBitLanes($0.loadUnaligned(fromByteOffset: 2, as: UInt32.self).littleEndian))
     }
-    return acc.sum() - 16 * offset
 }
 
 @inline(__always) func dotQ5_1(_ row: UnsafeRawPointer, _ act: ActivationRow, blocks: Int) -> Float {
-    var acc = SIMD4<Float>(), minTerm: Float = 0
-    for i in 0..<blocks {
-        let b = row + 24 * i
-        let high = fifthBitLanes(b.loadUnaligned(fromByteOffset: 4, as: UInt32.self).littleEndian)
-        acc += fold(nibbleBlockSums(b + 8, act.q + 32 * i, high: high)) * (loadHalf(b, 0) * act.scale[i])
-        minTerm += loadHalf(b, 2) * act.sum[i]
+    dotBlocks32(row, act, blocks: blocks, blockBytes: 24, extraOffset: 2, extraActivation: act.sum, factor: 1) {
+        nibbleBlockSums($0 + 8, $1, high: fifthBitLanes($0.loadUnaligned(fromByteOffset: 4, as: UInt32.self).littleEndian))
     }
-    return acc.sum() + minTerm
 }
 
 /// Q8_0 weights: 32 signed bytes; the even bytes are sign-extended by shifting up and back down.
 @inline(__always) func dotQ8_0(_ row: UnsafeRawPointer, _ act: ActivationRow, blocks: Int) -> Float {
-    var acc = SIMD4<Float>()
-    for i in 0..<blocks {
-        let b = row + 34 * i
+    dotBlocks32(row, act, blocks: blocks, blockBytes: 34, extraOffset: nil, extraActivation: act.scale, factor: 0) { b, a in
         let v = b.loadUnaligned(fromByteOffset: 2, as: SIMD16<Int16>.self)
-        let (ae, ao) = loadActivations(act.q, 32 * i)
-        let s = madd((v &<< 8) &>> 8, ae) &+ madd(v &>> 8, ao)
-        acc += fold(s) * (loadHalf(b, 0) * act.scale[i])
+        let (ae, ao) = loadActivations(a, 0)
+        // |w·a| ≤ 128·127: a pair fits Int16 but four would not, so widen before folding the halves.
+        let p = ((v &<< 8) &>> 8) &* ae &+ (v &>> 8) &* ao
+        return widenPairs(p.lowHalf) &+ widenPairs(p.highHalf)
     }
-    return acc.sum()
 }
 
-/// Q4_K with Q8_K activations: per super-block d·Σ_j scale_j·(Σ q·a)_j − dmin·Σ_j min_j·(Σa)_j.
-/// Products of pairs are summed in 16 bits (≤ 2·15·127), then `madd` with the sub-block's scale
-/// multiplies, pairs and widens in one step, as llama.cpp's AVX2 kernel does.
+/// Q4_K with Q8_K activations: per super-block Σ_j d·scale_j·d_a·(Σ q·a)_j − dmin·d_a·Σ_j min_j·(Σa)_j.
 @inline(__always) func dotQ4_K(_ row: UnsafeRawPointer, _ act: ActivationRow, blocks: Int) -> Float {
     var acc = SIMD4<Float>(), minTerm: Float = 0
     for i in 0..<blocks {
         let b = row + 144 * i, a = act.q + 256 * i, bsums = act.groupSums + 16 * i
-        var sumi = SIMD8<Int32>(), mins: Int32 = 0
+        let da = act.scale[i], d = loadHalf(b, 0) * da
+        var mins: Int32 = 0
         for c in 0..<4 {
             let (s1, m1) = kScaleMin(b + 4, 2 * c), (s2, m2) = kScaleMin(b + 4, 2 * c + 1)
             let v = b.loadUnaligned(fromByteOffset: 16 + 32 * c, as: SIMD16<UInt16>.self)
             let (ae1, ao1) = loadActivations(a, 64 * c), (ae2, ao2) = loadActivations(a, 64 * c + 32)
             let p1 = int16(v & 0x000F) &* ae1 &+ int16((v &>> 8) & 0x000F) &* ao1
             let p2 = int16((v &>> 4) & 0x000F) &* ae2 &+ int16(v &>> 12) &* ao2
-            sumi &+= madd(p1, SIMD16(repeating: Int16(s1))) &+ madd(p2, SIMD16(repeating: Int16(s2)))
+            acc += SIMD4<Float>(sum4(p1)) * (d * Float(s1)) + SIMD4<Float>(sum4(p2)) * (d * Float(s2))
             mins &+= Int32(m1) &* (bsums[4 * c] &+ bsums[4 * c + 1]) &+ Int32(m2) &* (bsums[4 * c + 2] &+ bsums[4 * c + 3])
         }
-        let da = act.scale[i]
-        acc += fold(sumi) * (loadHalf(b, 0) * da)
         minTerm += loadHalf(b, 2) * da * Float(mins)
     }
     return acc.sum() - minTerm
@@ -140,8 +155,9 @@
     var acc = SIMD4<Float>(), minTerm: Float = 0
     for i in 0..<blocks {
         let b = row + 176 * i, a = act.q + 256 * i, bsums = act.groupSums + 16 * i
+        let da = act.scale[i], d = loadHalf(b, 0) * da
         let h = b.loadUnaligned(fromByteOffset: 16, as: SIMD16<UInt16>.self)   // qh[2i] | qh[2i+1] << 8
-        var sumi = SIMD8<Int32>(), mins: Int32 = 0
+        var mins: Int32 = 0
         for c in 0..<4 {
             let (s1, m1) = kScaleMin(b + 4, 2 * c), (s2, m2) = kScaleMin(b + 4, 2 * c + 1)
             let v = b.loadUnaligned(fromByteOffset: 48 + 32 * c, as: SIMD16<UInt16>.self)
@@ -151,27 +167,27 @@
             let o1 = ((v &>> 8) & 0x000F) | (((h &>> (k1 + 8)) & 1) &<< 4)
             let e2 = ((v &>> 4) & 0x000F) | (((h &>> k2) & 1) &<< 4)
             let o2 = (v &>> 12) | (((h &>> (k2 + 8)) & 1) &<< 4)
-            let p1 = int16(e1) &* ae1 &+ int16(o1) &* ao1   // ≤ 2·31·127
+            let p1 = int16(e1) &* ae1 &+ int16(o1) &* ao1
             let p2 = int16(e2) &* ae2 &+ int16(o2) &* ao2
-            sumi &+= madd(p1, SIMD16(repeating: Int16(s1))) &+ madd(p2, SIMD16(repeating: Int16(s2)))
+            acc += SIMD4<Float>(sum4(p1)) * (d * Float(s1)) + SIMD4<Float>(sum4(p2)) * (d * Float(s2))
             mins &+= Int32(m1) &* (bsums[4 * c] &+ bsums[4 * c + 1]) &+ Int32(m2) &* (bsums[4 * c + 2] &+ bsums[4 * c + 3])
         }
-        let da = act.scale[i]
-        acc += fold(sumi) * (loadHalf(b, 0) * da)
         minTerm += loadHalf(b, 2) * da * Float(mins)
     }
     return acc.sum() - minTerm
 }
 
-/// Q6_K with Q8_K activations: d·(Σ_g scale_g·(Σ q·a)_g − 32·Σ_g scale_g·(Σa)_g), q unsigned 0..63.
+/// Q6_K with Q8_K activations: d·d_a·(Σ_g scale_g·(Σ q·a)_g − 32·Σ_g scale_g·(Σa)_g), q unsigned 0..63.
 @inline(__always) func dotQ6_K(_ row: UnsafeRawPointer, _ act: ActivationRow, blocks: Int) -> Float {
-    var acc = SIMD4<Float>()
+    var acc = SIMD4<Float>(), offsetTerm: Float = 0
     for i in 0..<blocks {
         let b = row + 210 * i, a = act.q + 256 * i, bsums = act.groupSums + 16 * i
-        var sumi = SIMD8<Int32>(), offset: Int32 = 0
+        let d = loadHalf(b, 208) * act.scale[i]
+        var offset: Int32 = 0
         for g in 0..<16 {
             offset &+= Int32(b.load(fromByteOffset: 192 + g, as: Int8.self)) &* bsums[g]
         }
+        offsetTerm += d * Float(32 &* offset)
         for half in 0..<2 {
             let qlA = b.loadUnaligned(fromByteOffset: 64 * half, as: SIMD16<UInt16>.self)
             let qlB = b.loadUnaligned(fromByteOffset: 64 * half + 32, as: SIMD16<UInt16>.self)
@@ -182,17 +198,15 @@
                 let even = (low & 0x000F) | (((qh &>> shift) & 3) &<< 4)
                 let odd = ((low &>> 8) & 0x000F) | (((qh &>> (shift + 8)) & 3) &<< 4)
                 let (ae, ao) = loadActivations(a, 128 * half + 32 * k)
+                let p = int16(even) &* ae &+ int16(odd) &* ao   // ≤ 2·63·127 per lane
                 // Lanes 0-7 are weights 0-15 of this 32 (scale 2k), lanes 8-15 weights 16-31 (2k + 1).
                 let sc = b + 192 + 8 * half + 2 * k
-                let scales = SIMD16<Int16>(lowHalf: SIMD8(repeating: Int16(sc.load(as: Int8.self))),
-                                           highHalf: SIMD8(repeating: Int16(sc.load(fromByteOffset: 1, as: Int8.self))))
-                sumi &+= madd(int16(even) &* ae &+ int16(odd) &* ao, scales)   // products ≤ 2·63·127
+                acc += SIMD4<Float>(widenPairs(p.lowHalf)) * (d * Float(sc.load(as: Int8.self)))
+                    + SIMD4<Float>(widenPairs(p.highHalf)) * (d * Float(sc.load(fromByteOffset: 1, as: Int8.self)))
             }
         }
-        let s = sumi.lowHalf &+ sumi.highHalf
-        acc += SIMD4<Float>(s &- SIMD4(32 &* offset, 0, 0, 0)) * (loadHalf(b, 208) * act.scale[i])
     }
-    return acc.sum()
+    return acc.sum() - offsetTerm
 }
 
 /// f16 weights with f32 activations, 16 per step in two accumulators.
