@@ -14,6 +14,7 @@
 ///   bigrams (`画一`). Word bigrams never span a CJK run.
 /// - `?` and the symbols of code and maths (`= + * / < > { } ( ) [ ] ; _ # $ % & | \` ~ @`; `^` is kept for the start mark)
 ///   are one-character tokens; emoji are one token each.
+/// - One length feature, `<len:…>` (see `lengthFeature`).
 ///
 /// - The previous route, when there is one, conjoined with each unigram and the start bigram:
 ///   after an image `<image> make`, `<image> ^ another`; after a text reply `<chat> make`. The words
@@ -80,6 +81,19 @@ public struct Featurizer: Sendable {
         }
     }
 
+    /// The turn's length in words (two CJK characters count as one), in buckets: `<len:0>`, `<len:1>`,
+    /// `<len:2>`, `<len:3-4>`, `<len:5-8>`, `<len:9-16>`, `<len:17+>`. A one-word turn with no image
+    /// before it is nearly always small talk, and a paragraph is often a scene to draw.
+    static func lengthFeature(_ length: Int) -> String {
+        switch length {
+        case 0...2: "<len:\(length)>"
+        case 3...4: "<len:3-4>"
+        case 5...8: "<len:5-8>"
+        case 9...16: "<len:9-16>"
+        default: "<len:17+>"
+        }
+    }
+
     static func isCJK(_ s: Unicode.Scalar) -> Bool {
         switch s.value {
         case 0x3040...0x30FF,      // hiragana, katakana
@@ -116,6 +130,8 @@ public struct Featurizer: Sendable {
         private var wordIsDigits = true
         private var previousWord: String? = "^"       // "^" marks the start of the turn
         private var previousCJK: Unicode.Scalar?
+        private var words = 0
+        private var cjkCharacters = 0
 
         mutating func consume(_ scalars: [Unicode.Scalar]) {
             for s in scalars { consume(s) }
@@ -134,6 +150,7 @@ public struct Featurizer: Sendable {
                 }
                 if previousWord == "^" { features.append("^ " + unigram) }
                 features.append(unigram)
+                cjkCharacters += 1
                 previousCJK = s
                 previousWord = nil                   // word bigrams never span a CJK run
             } else if properties.isAlphabetic || properties.numericType != nil {
@@ -152,10 +169,16 @@ public struct Featurizer: Sendable {
             }
         }
 
-        mutating func finish() { endWord() }
+        /// Adds the length feature once the turn is read.
+        mutating func finish() {
+            endWord()
+            let length = words + (cjkCharacters + 1) / 2
+            features.append(Featurizer.lengthFeature(length))
+        }
 
         private mutating func endWord() {
             guard !word.isEmpty else { return }
+            words += 1
             let token = wordIsDigits ? "0" : String(word)
             word = String.UnicodeScalarView()
             wordIsDigits = true

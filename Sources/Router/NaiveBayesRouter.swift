@@ -40,7 +40,7 @@ public struct RouteDecision: Sendable, Codable {
 /// after a text reply. The route is `image` when P(image | …) ≥ `imageThreshold`; the default 0.6
 /// leans to chat when the posterior is uncertain, because a wrong image costs the user seconds.
 public struct NaiveBayesRouter: Sendable {
-    public static let defaultAlpha = 0.3
+    public static let defaultAlpha = 0.5
     public static let defaultImageThreshold = 0.6
 
     public let model: RouterModel
