@@ -13,7 +13,7 @@ import torch
 import dataset
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-RUNS = os.path.join(HERE, "runs")
+RUNS = os.environ.get("EASEL_MINI_RUNS", os.path.join(HERE, "runs"))  # override for dry runs
 DATA = os.path.join(HERE, "data")
 
 

@@ -314,6 +314,10 @@ def render(objs: list[dict], bg: str) -> tuple[np.ndarray, list[dict]]:
 
 def make_example(seed: int, split: str, index: int) -> tuple[np.ndarray, str, dict]:
     """Image `index` of `split`: (uint8 HxWx3 image, caption, ground truth dict)."""
+    if split not in SPLIT_IDS:
+        raise ValueError(f"unknown split {split!r}: expected one of {list(SPLIT_IDS)}")
+    if index < 0:
+        raise ValueError(f"image index must be non-negative, got {index}")
     rng = np.random.default_rng([seed, SPLIT_IDS[split], index])
     objs, bg, template, fields = sample_scene(rng, split)
     image, facts = render(objs, bg)

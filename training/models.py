@@ -9,7 +9,8 @@ import os
 
 import torch
 
-TOKENIZER_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "runs", "tokenizer")
+import common
+
 MAX_TOKENS = 32  # every caption of the dataset fits in 32 CLIP tokens with <|startoftext|>/<|endoftext|>
 BOS, EOS = 49406, 49407
 
@@ -53,16 +54,16 @@ def make_unet():
         sample_size=16, in_channels=4, out_channels=4,
         down_block_types=("CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "DownBlock2D"),
         up_block_types=("UpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D"),
-        block_out_channels=(64, 96, 128), layers_per_block=1,
-        cross_attention_dim=64, attention_head_dim=4, norm_num_groups=32,
+        block_out_channels=(32, 64, 128), layers_per_block=1,  # equal conv cost per level: 16x16x32, 8x8x64, 4x4x128
+        cross_attention_dim=64, attention_head_dim=4, norm_num_groups=8,  # attention_head_dim is the head count, as in SD v1
     )
 
 
 def tokenizer():
     from transformers import CLIPTokenizer
 
-    return CLIPTokenizer(os.path.join(TOKENIZER_DIR, "vocab.json"), os.path.join(TOKENIZER_DIR, "merges.txt"),
-                         model_max_length=MAX_TOKENS)
+    d = os.path.join(common.RUNS, "tokenizer")  # written by: python3 training/make_clip_vocab.py --out <runs>/tokenizer
+    return CLIPTokenizer(os.path.join(d, "vocab.json"), os.path.join(d, "merges.txt"), model_max_length=MAX_TOKENS)
 
 
 def tokenize(tok, captions: list[str]) -> torch.Tensor:
