@@ -9,15 +9,18 @@ public final class ChatModel: @unchecked Sendable {
     public let path: String
     public let model: LlamaModel
     public let tokenizer: any Tokenizer
-    public let template: ChatTemplate
-    /// Used when a conversation has no system message: SmolLM2's template injects one of its own.
-    public let defaultSystemPrompt: String?
+    /// The template, and the system prompt used when a conversation has none (SmolLM2's template
+    /// carries one; it applies only with the model's own template).
+    public let format: ChatFormat
+    public var template: ChatTemplate { format.template }
+    public var defaultSystemPrompt: String? { format.defaultSystemPrompt }
     /// Every id that ends a reply: EOS, end-of-turn and the other end tokens the vocabulary marks.
     public let stopTokens: Set<Int>
 
     /// Opens a GGUF file or a Hugging Face folder (config.json, safetensors, tokenizer.json).
-    /// `templateName` overrides the template detected from `tokenizer.chat_template`.
-    public init(path: String, templateName: String? = nil) throws {
+    /// `templateName` overrides the template detected from `tokenizer.chat_template`; a template Easel
+    /// does not render is an error unless overridden, never silently replaced.
+    public init(path: String, templateName: String? = nil, systemPrompt: String? = nil) throws {
         self.path = path
         var isDirectory: ObjCBool = false
         _ = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
@@ -34,18 +37,8 @@ public final class ChatModel: @unchecked Sendable {
         guard tokenizer.vocabularySize <= model.config.vocabularySize else {
             throw WeightIOError.malformed(file: path, reason: "tokenizer has \(tokenizer.vocabularySize) tokens, the model only \(model.config.vocabularySize)")
         }
-        let jinja = vocabulary.chatTemplate ?? ""
-        if let templateName {
-            template = try ChatTemplate(name: templateName)
-        } else if let detected = ChatTemplate(jinja: jinja) {
-            template = detected
-        } else {
-            // No template, or one Easel does not render: ChatML is what most small instruct models use.
-            template = .chatML
-        }
-        defaultSystemPrompt = ChatTemplate.injectedSystemPrompt(in: jinja)
-        let tk = tokenizer
-        stopTokens = Set((0..<tk.vocabularySize).filter { tk.isEndOfGeneration($0) })
+        format = try ChatFormat(chatTemplate: vocabulary.chatTemplate, override: templateName, systemPrompt: systemPrompt)
+        stopTokens = tokenizer.endOfGenerationIDs
     }
 
     public struct Reply: Sendable {
@@ -66,11 +59,8 @@ public final class ChatModel: @unchecked Sendable {
         }
         // Room for the reply: up to half the context, so a long history still leaves space to answer.
         let reserve = min(parameters.maxTokens, context.contextLength / 2)
-        let fitted = try ChatHistory.fitToContext(history, template: template, tokenizer: tokenizer,
-                                                  maxTokens: context.contextLength - reserve,
-                                                  defaultSystemPrompt: defaultSystemPrompt)
-        let prompt = try template.encode(fitted, tokenizer: tokenizer, addGenerationPrompt: true,
-                                         defaultSystemPrompt: defaultSystemPrompt)
+        let fitted = try format.fit(history, tokenizer: tokenizer, maxTokens: context.contextLength - reserve)
+        let prompt = try format.encode(fitted, tokenizer: tokenizer, addGenerationPrompt: true)
         var decoder = TokenDecoder(tokenizer: tokenizer)
         var text = ""
         var limited = parameters

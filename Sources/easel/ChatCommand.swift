@@ -13,7 +13,7 @@ struct Chat: ParsableCommand {
     func run() throws {
         let clock = ContinuousClock()
         let start = clock.now
-        let chat = try modelOptions.load()
+        let chat = try modelOptions.load(systemPrompt: system)
         let context = chat.model.makeContext(contextLength: modelOptions.context)
         let c = chat.model.config
         print("easel: \(URL(fileURLWithPath: chat.path).lastPathComponent) — \(c.layerCount) layers, \(c.hiddenSize) wide, " +
@@ -30,7 +30,7 @@ struct Chat: ParsableCommand {
             if text == "/reset" { history.removeAll(); context.truncate(to: 0); print("(conversation cleared)"); continue }
             history.append(ChatMessage(role: .user, content: text))
             do {
-                let reply = try chat.reply(to: history, context: context, parameters: params, systemPrompt: system, onText: emit)
+                let reply = try chat.reply(to: history, context: context, parameters: params, onText: emit)
                 emit("\n")
                 history.append(ChatMessage(role: .assistant, content: reply.text))
                 if reply.droppedMessages > 0 { history.removeFirst(min(reply.droppedMessages, history.count)) }

@@ -19,7 +19,7 @@ struct Generate: ParsableCommand {
     }
 
     func run() throws {
-        let chat = try modelOptions.load()
+        let chat = try modelOptions.load(systemPrompt: system)
         let context = chat.model.makeContext(contextLength: modelOptions.context)
         let params = sampling.parameters
         let result: GenerationResult
@@ -38,7 +38,7 @@ struct Generate: ParsableCommand {
             emit(decoder.finish())
         } else {
             result = try chat.reply(to: [ChatMessage(role: .user, content: prompt)], context: context,
-                                    parameters: params, systemPrompt: system, onText: emit).generation
+                                    parameters: params, onText: emit).generation
         }
         emit("\n")
         if verbose {

@@ -44,9 +44,9 @@ struct ChatModelOptions: ParsableArguments {
         if let chatTemplate { _ = try ChatTemplate(name: chatTemplate) }
     }
 
-    func load() throws -> ChatModel {
+    func load(systemPrompt: String? = nil) throws -> ChatModel {
         if let threads { Parallel.configure(threads: threads) }
-        return try ChatModel(path: modelPath, templateName: chatTemplate)
+        return try ChatModel(path: modelPath, templateName: chatTemplate, systemPrompt: systemPrompt)
     }
 }
 
