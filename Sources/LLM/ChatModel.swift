@@ -43,7 +43,7 @@ public final class ChatModel: @unchecked Sendable {
 
     public struct Reply: Sendable {
         public var text: String
-        public var generation: GenerationResult
+        public var generation: TextGenerationResult
         /// Messages dropped from the start of the history to fit the context.
         public var droppedMessages: Int
     }

@@ -22,7 +22,7 @@ struct Generate: ParsableCommand {
         let chat = try modelOptions.load(systemPrompt: system)
         let context = chat.model.makeContext(contextLength: modelOptions.context)
         let params = sampling.parameters
-        let result: GenerationResult
+        let result: TextGenerationResult
         if raw {
             let ids = chat.tokenizer.encode(prompt, addSpecial: true, parseSpecial: false)
             guard ids.count < context.contextLength else {
