@@ -216,5 +216,42 @@ def main():
     make_models()
 
 
+
+
+# --- CLIP tokenizer: the real 49408-token vocabulary and tricky strings -----------------------------------
+TRICKY = [
+    "a photo of an astronaut riding a horse on mars", "", " ", "A PHOTO OF A CAT", "Hello, World!",
+    "don't stop believin'", "it's", "they're we've I'm you'll he'd", "''s", "rock'n'roll", "3.14159 is pi",
+    "2024-01-01T12:00", "1000000 dollars", "   leading and trailing   ", "tabs\tand\nnewlines\r\nhere",
+    "multiple     spaces", "café naïve résumé", "Cafe\u0301 (decomposed)", "straße", "İstanbul", "Ελληνικά κείμενο",
+    "Привет мир", "日本語のテキスト", "中文字符测试", "한국어 텍스트", "emoji 🎨🖌️ art 👩‍🎨", "mixed日本語and English",
+    "@user #hashtag $100 %50 ^caret &amp; *star*", "((masterpiece)), best quality, [[detailed]]",
+    "a, b; c: d. e! f? g", "<|startoftext|>hidden<|endoftext|>", "<|ENDOFTEXT|> shouting", "url https://example.com/path?x=1",
+    "email me@example.org", "C++ and C# and F#", "ünïcödé ÜBER", "non\u00a0breaking\u2009thin\u3000ideographic",
+    "zero\u200bwidth", "a" * 300, "word " * 90, "supercalifragilisticexpialidocious", "ALLCAPS lowercase MiXeD",
+    "1st 2nd 3rd 4th", "½ ¾ ⅓ ² ³", "x²+y²=z²", "...", "!!!???", "‘curly’ “quotes”", "a\u0000b", "Ⅻ roman ⅻ",
+]
+
+
+def make_tokenizer_cases():
+    from transformers import CLIPTokenizer
+    clip_dir = os.path.dirname(out("clip", "vocab.json"))
+    write_clip_vocab(clip_dir)
+    with open(os.path.join(clip_dir, "tokenizer_config.json"), "w") as f:
+        json.dump({"model_max_length": 77, "bos_token": "<|startoftext|>", "eos_token": "<|endoftext|>",
+                   "pad_token": "<|endoftext|>", "unk_token": "<|endoftext|>"}, f, indent=2)
+    tok = CLIPTokenizer.from_pretrained(clip_dir)
+    cases = []
+    for text in TRICKY:
+        padded = tok(text, padding="max_length", max_length=77, truncation=True).input_ids
+        plain = tok(text, add_special_tokens=False).input_ids
+        cases.append({"text": text, "ids": plain, "padded": padded})
+    dump({"cases": cases}, "clip", "tokenizer_cases.json")
+
+
 if __name__ == "__main__":
-    main()
+    if "--tokenizer-only" in sys.argv:
+        make_tokenizer_cases()
+    else:
+        main()
+        make_tokenizer_cases()
