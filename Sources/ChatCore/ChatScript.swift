@@ -57,9 +57,8 @@ public struct ChatScript: Sendable, Equatable {
     }
 
     public static func parse(_ text: String, path: String = "<script>", format: Format) -> ChatScript {
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map {
-            $0.hasSuffix("\r") ? String($0.dropLast()) : String($0)
-        }
+        // By scalars, not Characters: "\r\n" is one Character and would not split on "\n".
+        let lines = text.components(separatedBy: "\n").map { $0.hasSuffix("\r") ? String($0.unicodeScalars.dropLast()) : $0 }
         var items: [Item] = []
         switch format {
         case .text:

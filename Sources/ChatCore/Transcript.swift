@@ -1,4 +1,5 @@
 import Foundation
+import LLM
 
 /// One step of a conversation as a transcript records it: a turn, a settings command, or a script
 /// line that could not be run.
@@ -121,7 +122,8 @@ public struct TranscriptWriter {
                     if timings, let s = t.timings.image { out += " · Enter to picture \(Self.fixed(s, 2)) s" }
                     out += "</sub>\n"
                 } else if t.outcome == .replied || t.outcome == .cancelled, t.reply != nil {
-                    var parts = ["\(t.replyTokens ?? 0) tokens", t.stopReason.map { "stop: \($0.rawValue)" } ?? ""].filter { !$0.isEmpty }
+                    var parts = ["\(t.replyTokens ?? 0) tokens"]
+                    if let stop = t.stopReason { parts.append(Self.words(stop)) }
                     if let d = t.droppedMessages, d > 0 { parts.append("\(d) early messages out of the context") }
                     if timings {
                         if let f = t.timings.firstToken { parts.append("first token \(Self.fixed(f, 2)) s") }
@@ -137,12 +139,17 @@ public struct TranscriptWriter {
         return out
     }
 
-    /// One JSON object per entry, keys sorted; timings only when `timings` is on.
-    public func jsonl(_ entries: [TranscriptEntry]) throws -> String {
+    /// One JSON object per entry, keys sorted; timings only when `timings` is on. Picture paths are
+    /// written relative to `folder`, where the record will be saved.
+    public func jsonl(_ entries: [TranscriptEntry], folder: URL) throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         var out = ""
         for var entry in entries {
+            // Four decimals: enough to read a decision, and a retrained router that decides the same
+            // way rarely changes a golden record.
+            if let p = entry.turn?.route?.imageProbability { entry.turn!.route!.imageProbability = (p * 1e4).rounded() / 1e4 }
+            if let path = entry.turn?.image?.path { entry.turn!.image!.path = Self.link(to: path, from: folder) }
             if !timings, entry.turn != nil {
                 entry.turn!.timings = TurnRecord.Timings(firstToken: nil, image: nil, total: 0)
                 entry.turn!.image?.seconds = 0
@@ -153,6 +160,15 @@ public struct TranscriptWriter {
     }
 
     // MARK: Formatting
+
+    static func words(_ stop: StopReason) -> String {
+        switch stop {
+        case .endOfGeneration: "ended its turn"
+        case .maxTokens: "reached the token limit"
+        case .contextFull: "filled the context"
+        case .cancelled: "stopped by the user"
+        }
+    }
 
     static func fixed(_ x: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", x) }
 
