@@ -107,7 +107,8 @@ public struct TranscriptWriter {
             case .turn:
                 guard let t = entry.turn else { continue }
                 turnNumber += 1
-                out += "---\n\n**You:** \(Self.quoteBlock(t.user))\n\n"
+                let command = t.route?.forced == true ? "`/\(t.route!.route.rawValue)` " : ""
+                out += "---\n\n**You:** \(command)\(Self.quoteBlock(t.user))\n\n"
                 if let r = t.route {
                     out += "*route: \(r.route.rawValue)" + (r.forced ? " (forced)" : ", p = \(Self.fixed(r.probability, 3)), P(image) = \(Self.fixed(r.imageProbability ?? 0, 3))")
                     if let c = t.caption { out += " · caption: “\(c.text)” (\(c.kind.rawValue))" }
@@ -131,7 +132,7 @@ public struct TranscriptWriter {
                     }
                     out += "<sub>\(parts.joined(separator: " · "))</sub>\n"
                 }
-                if t.outcome == .cancelled { out += "\n*(stopped by the user)*\n" }
+                if t.outcome == .cancelled, t.route?.route == .image { out += "*(picture stopped by the user)*\n" }
                 if let error = t.error { out += "**Error** (\(at)turn \(turnNumber)): \(error)\n" }
             }
         }
