@@ -17,6 +17,11 @@ extension Tolerance {
     /// so the 8-bit path stays within ~0.8% of Σ_k |W[r,k]·x[k]| of the f32 result; 2% leaves margin,
     /// and a wrong layout or offset errs by the order of Σ|W·x| itself.
     static let q8ActivationRelative: Float = 0.02
+    /// Easel's 8-bit row dots vs llama.cpp's own ggml_vec_dot_* (AVX2 build) on the same blocks and x,
+    /// relative to Σ_k |W[r,k]·x[k]|. Both quantize x to the same integers (ggml's AVX2 quantizer rounds
+    /// ties to even, the reference away from zero; random floats never tie) and sum integers exactly:
+    /// only the float summation order differs. Measured max 6.5e-8 (f32 activations: 2.8e-4 to 1.1e-3).
+    static let llamaCppDot: Float = 1e-6
 }
 
 /// Dequantization against gguf-py's, the 8-bit activation quantizers against ggml's, and the
@@ -347,6 +352,30 @@ final class QuantTests: XCTestCase {
             let bounds = magnitudes(wf, rows: rows, cols: cols, x, batch: batch).map { $0 * Tolerance.panelRounding + 1e-6 }
             assertWithin(got, Reference.quantizedMatmul(type, w, rows: rows, cols: cols, x, batch: batch), bounds: bounds,
                          label: "\(type) panels")
+        }
+    }
+
+    struct DotManifest: Decodable {
+        struct File: Decodable { let type: String; let rows: Int; let cols: Int; let block_file: String; let x_file: String; let ggml_file: String }
+        let files: [File]
+    }
+
+    /// llama.cpp's own dot products (tools/make_ggml_dot_fixtures.py calls ggml's kernels): the 8-bit
+    /// path reproduces them to float rounding, the f32 path differs by the activation quantization.
+    func testEightBitRowDotsMatchLlamaCppVecDot() throws {
+        let data = try Data(contentsOf: Self.fixtureDirectory.appendingPathComponent("dot_manifest.json"))
+        let files = try JSONDecoder().decode(DotManifest.self, from: data).files
+        XCTAssertEqual(files.count, Self.quantTypes.count)
+        for f in files {
+            let type = try XCTUnwrap(ggmlType(f.type))
+            let w = try bytes(f.block_file), x = try floats(f.x_file), ggml = try floats(f.ggml_file)
+            let wf = Reference.dequantize(type, w)
+            let mags = magnitudes(wf, rows: f.rows, cols: f.cols, x, batch: 1)
+            let eightBit = run(type, w, rows: f.rows, cols: f.cols, x, batch: 1) { matmulByRowDots($0, $1, batch: $2, $3) }
+            let f32 = run(type, w, rows: f.rows, cols: f.cols, x, batch: 1) { matmulByPanels($0, $1, batch: $2, $3) }
+            func worst(_ y: [Float]) -> Float { (0..<f.rows).map { abs(y[$0] - ggml[$0]) / mags[$0] }.max()! }
+            print("\(f.type): |Easel − llama.cpp| / Σ|W·x|: 8-bit activations \(worst(eightBit)), f32 activations \(worst(f32))")
+            assertWithin(eightBit, ggml, bounds: mags.map { $0 * Tolerance.llamaCppDot }, label: "\(f.type) vs ggml_vec_dot")
         }
     }
 
