@@ -9,7 +9,13 @@
 # For each type: dot_<type>.blocks holds 4 rows of weight blocks (legacy types quantized from random
 # floats by gguf-py, K-quants random bytes with moderate f16 scales), dot_<type>.x.f32 one activation
 # row, dot_<type>.ggml.f32 llama.cpp's 4 dot products. dot_manifest.json lists them.
+#
+# model_rows.json: for the default model (models/SmolLM2-135M-Instruct.Q4_1.gguf, sha256 below) the
+# byte offset of the first 16 rows of a Q4_1 and a Q8_0 tensor, FNV-1a-64 hashes of their raw bytes
+# and of gguf-py's dequantization (float32 bits), and llama.cpp's dot products of those rows with
+# x[k] = ((37·k) mod 101)/50 − 1. No weights are committed; the test reads them from the model file.
 import ctypes
+import hashlib
 import json
 import os
 
@@ -75,9 +81,51 @@ def main():
         out.tofile(os.path.join(OUT, base + ".ggml.f32"))
         files.append({"type": qtype.name, "rows": ROWS, "cols": cols, "vec_dot": "ggml_vec_dot_" + name,
                       "block_file": base + ".blocks", "x_file": base + ".x.f32", "ggml_file": base + ".ggml.f32"})
+    model_rows()
     with open(os.path.join(OUT, "dot_manifest.json"), "w") as f:
         json.dump({"generator": "tools/make_ggml_dot_fixtures.py", "llama_cpp_python": llama_cpp.__version__,
                    "files": files}, f, indent=1)
+        f.write("\n")
+
+
+def fnv1a64(data: bytes) -> str:
+    h = 0xCBF29CE484222325
+    for b in data:
+        h = ((h ^ b) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+    return f"{h:016x}"
+
+
+def model_rows():
+    import gguf
+    path = os.path.join(os.path.dirname(OUT), "..", "..", "..", "models", "SmolLM2-135M-Instruct.Q4_1.gguf")
+    reader = gguf.GGUFReader(path)
+    with open(path, "rb") as f:
+        sha = hashlib.sha256(f.read()).hexdigest()
+    tensors = []
+    for name in ("blk.0.attn_q.weight", "token_embd.weight"):
+        t = next(t for t in reader.tensors if t.name == name)
+        cols = int(t.shape[0])
+        rows = 16
+        raw = np.ascontiguousarray(np.array(t.data)[:rows])
+        values = gguf.quants.dequantize(raw.reshape(-1), t.tensor_type).astype(np.float32)
+        x = (((37 * np.arange(cols)) % 101) / 50 - 1).astype(np.float32)
+        name_dot = VEC_DOT[T(t.tensor_type)]
+        act_type, quantizer = ACT[name_dot.split("_", 2)[2]]
+        act = np.zeros(cols // 32 * GGML_QUANT_SIZES[act_type][1] + 64, dtype=np.uint8)
+        getattr(ggml, quantizer)(x.ctypes.data, act.ctypes.data, cols)
+        dot = getattr(ggml, "ggml_vec_dot_" + name_dot)
+        s = ctypes.c_float()
+        dots = []
+        for r in range(rows):
+            row = np.ascontiguousarray(raw[r])
+            dot(cols, ctypes.byref(s), 0, row.ctypes.data, 0, act.ctypes.data, 0, 1)
+            dots.append(float(s.value))
+        tensors.append({"name": name, "type": T(t.tensor_type).name, "offset": int(t.data_offset), "rows": rows,
+                        "cols": cols, "raw_fnv1a64": fnv1a64(raw.tobytes()), "dequant_fnv1a64": fnv1a64(values.tobytes()),
+                        "ggml_dots": dots})
+    with open(os.path.join(OUT, "model_rows.json"), "w") as f:
+        json.dump({"generator": "tools/make_ggml_dot_fixtures.py", "model": "models/SmolLM2-135M-Instruct.Q4_1.gguf",
+                   "sha256": sha, "x": "((37*k) % 101) / 50 - 1", "tensors": tensors}, f, indent=1)
         f.write("\n")
 
 

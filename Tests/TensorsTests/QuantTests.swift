@@ -26,6 +26,10 @@ extension Tolerance {
 
 /// Dequantization against gguf-py's, the 8-bit activation quantizers against ggml's, and the
 /// quantized matmul paths against their scalar twins (Reference.quantizedMatmul, quantizedDotMatmul).
+extension String {
+    func leftPadded(to width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
+}
+
 final class QuantTests: XCTestCase {
     struct Manifest: Decodable {
         struct File: Decodable {
@@ -376,6 +380,53 @@ final class QuantTests: XCTestCase {
             func worst(_ y: [Float]) -> Float { (0..<f.rows).map { abs(y[$0] - ggml[$0]) / mags[$0] }.max()! }
             print("\(f.type): |Easel − llama.cpp| / Σ|W·x|: 8-bit activations \(worst(eightBit)), f32 activations \(worst(f32))")
             assertWithin(eightBit, ggml, bounds: mags.map { $0 * Tolerance.llamaCppDot }, label: "\(f.type) vs ggml_vec_dot")
+        }
+    }
+
+    struct ModelRows: Decodable {
+        struct Rows: Decodable {
+            let name: String; let type: String; let offset: UInt64; let rows: Int; let cols: Int
+            let raw_fnv1a64: String; let dequant_fnv1a64: String; let ggml_dots: [Float]
+        }
+        let model: String
+        let tensors: [Rows]
+    }
+
+    func fnv1a64(_ bytes: UnsafeRawBufferPointer) -> String {
+        var h: UInt64 = 0xCBF2_9CE4_8422_2325
+        for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01B3 }
+        return String(h, radix: 16).leftPadded(to: 16)
+    }
+
+    /// Real SmolLM2 rows (Q4_1 attn_q and the Q8_0 embedding that is also the output layer), read at the
+    /// offsets gguf-py reported: the decode is bitwise gguf-py's and the 8-bit dots are llama.cpp's.
+    func testDefaultModelRowsDecodeAsGgufPyAndMultiplyAsLlamaCpp() throws {
+        let manifest = try JSONDecoder().decode(ModelRows.self, from: Data(contentsOf: Self.fixtureDirectory.appendingPathComponent("model_rows.json")))
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let path = root.appendingPathComponent(manifest.model).path
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw XCTSkip("default model missing at \(path): run scripts/setup.sh")
+        }
+        let file = try XCTUnwrap(FileHandle(forReadingAtPath: path))
+        defer { try? file.close() }
+        for t in manifest.tensors {
+            let type = try XCTUnwrap(ggmlType(t.type))
+            try file.seek(toOffset: t.offset)
+            let raw = [UInt8](try XCTUnwrap(try file.read(upToCount: t.rows * type.byteCount(elements: t.cols)!)))
+            XCTAssertEqual(raw.withUnsafeBytes { fnv1a64($0) }, t.raw_fnv1a64, "\(t.name): not the recorded bytes (other model file?)")
+            var values = [Float](repeating: .nan, count: t.rows * t.cols)
+            raw.withUnsafeBytes { src in
+                values.withUnsafeMutableBufferPointer { dst in
+                    for r in 0..<t.rows {
+                        dequantizeRow(type, src.baseAddress! + r * type.byteCount(elements: t.cols)!, dst.baseAddress! + r * t.cols, count: t.cols)
+                    }
+                }
+            }
+            XCTAssertEqual(values.withUnsafeBytes { fnv1a64($0) }, t.dequant_fnv1a64, "\(t.name): dequantization differs from gguf-py's")
+            let x = (0..<t.cols).map { Float(Double((37 * $0) % 101) / 50 - 1) }
+            let y = run(type, raw, rows: t.rows, cols: t.cols, x, batch: 1) { matmulByRowDots($0, $1, batch: $2, $3) }
+            let bounds = magnitudes(values, rows: t.rows, cols: t.cols, x, batch: 1).map { $0 * Tolerance.llamaCppDot }
+            assertWithin(y, t.ggml_dots, bounds: bounds, label: "\(t.name) 8-bit dots vs llama.cpp")
         }
     }
 
