@@ -130,23 +130,30 @@
     }
 }
 
+/// Σ_j min_j·(Σa over sub-block j) for a Q4_K/Q5_K block: sub-block j is bsums 2j and 2j + 1.
+@inline(__always) func minSums(_ mins: UInt64, _ bsums: UnsafePointer<Int32>) -> Int32 {
+    let raw = UnsafeRawPointer(bsums)
+    let s = raw.loadUnaligned(as: SIMD16<Int32>.self)
+    let m = SIMD8<Int32>(truncatingIfNeeded: unsafeBitCast(mins, to: SIMD8<UInt8>.self))
+    return (m &* (s.evenHalf &+ s.oddHalf)).wrappedSum()
+}
+
 /// Q4_K with Q8_K activations: per super-block Σ_j d·scale_j·d_a·(Σ q·a)_j − dmin·d_a·Σ_j min_j·(Σa)_j.
 @inline(__always) func dotQ4_K(_ row: UnsafeRawPointer, _ act: ActivationRow, blocks: Int) -> Float {
     var acc = SIMD4<Float>(), minTerm: Float = 0
     for i in 0..<blocks {
         let b = row + 144 * i, a = act.q + 256 * i, bsums = act.groupSums + 16 * i
         let da = act.scale[i], d = loadHalf(b, 0) * da
-        var mins: Int32 = 0
+        let (scales, mins) = kScalesAndMins(b + 4)
         for c in 0..<4 {
-            let (s1, m1) = kScaleMin(b + 4, 2 * c), (s2, m2) = kScaleMin(b + 4, 2 * c + 1)
+            let s1 = byte(scales, 2 * c), s2 = byte(scales, 2 * c + 1)
             let v = b.loadUnaligned(fromByteOffset: 16 + 32 * c, as: SIMD16<UInt16>.self)
             let (ae1, ao1) = loadActivations(a, 64 * c), (ae2, ao2) = loadActivations(a, 64 * c + 32)
             let p1 = int16(v & 0x000F) &* ae1 &+ int16((v &>> 8) & 0x000F) &* ao1
             let p2 = int16((v &>> 4) & 0x000F) &* ae2 &+ int16(v &>> 12) &* ao2
             acc += SIMD4<Float>(sum4(p1)) * (d * Float(s1)) + SIMD4<Float>(sum4(p2)) * (d * Float(s2))
-            mins &+= Int32(m1) &* (bsums[4 * c] &+ bsums[4 * c + 1]) &+ Int32(m2) &* (bsums[4 * c + 2] &+ bsums[4 * c + 3])
         }
-        minTerm += loadHalf(b, 2) * da * Float(mins)
+        minTerm += loadHalf(b, 2) * da * Float(minSums(mins, bsums))
     }
     return acc.sum() - minTerm
 }
@@ -157,9 +164,9 @@
         let b = row + 176 * i, a = act.q + 256 * i, bsums = act.groupSums + 16 * i
         let da = act.scale[i], d = loadHalf(b, 0) * da
         let h = b.loadUnaligned(fromByteOffset: 16, as: SIMD16<UInt16>.self)   // qh[2i] | qh[2i+1] << 8
-        var mins: Int32 = 0
+        let (scales, mins) = kScalesAndMins(b + 4)
         for c in 0..<4 {
-            let (s1, m1) = kScaleMin(b + 4, 2 * c), (s2, m2) = kScaleMin(b + 4, 2 * c + 1)
+            let s1 = byte(scales, 2 * c), s2 = byte(scales, 2 * c + 1)
             let v = b.loadUnaligned(fromByteOffset: 48 + 32 * c, as: SIMD16<UInt16>.self)
             let k1 = UInt16(2 * c), k2 = UInt16(2 * c + 1)
             let (ae1, ao1) = loadActivations(a, 64 * c), (ae2, ao2) = loadActivations(a, 64 * c + 32)
@@ -170,9 +177,8 @@
             let p1 = int16(e1) &* ae1 &+ int16(o1) &* ao1
             let p2 = int16(e2) &* ae2 &+ int16(o2) &* ao2
             acc += SIMD4<Float>(sum4(p1)) * (d * Float(s1)) + SIMD4<Float>(sum4(p2)) * (d * Float(s2))
-            mins &+= Int32(m1) &* (bsums[4 * c] &+ bsums[4 * c + 1]) &+ Int32(m2) &* (bsums[4 * c + 2] &+ bsums[4 * c + 3])
         }
-        minTerm += loadHalf(b, 2) * da * Float(mins)
+        minTerm += loadHalf(b, 2) * da * Float(minSums(mins, bsums))
     }
     return acc.sum() - minTerm
 }
