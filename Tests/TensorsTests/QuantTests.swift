@@ -434,7 +434,11 @@ final class QuantTests: XCTestCase {
     func testKernelBenchmark() throws {
         try XCTSkipUnless(ProcessInfo.processInfo.environment["EASEL_KERNEL_BENCH"] == "1",
                           "set EASEL_KERNEL_BENCH=1 to print kernel throughput")
-        let results = KernelBench.run(iterations: Int(ProcessInfo.processInfo.environment["EASEL_KERNEL_BENCH_ITERS"] ?? "") ?? 20)
+        let env = ProcessInfo.processInfo.environment
+        // EASEL_KERNEL_BENCH_TYPES=Q4_1,Q8_0 limits the run to those weight types.
+        let types = env["EASEL_KERNEL_BENCH_TYPES"].map { Set($0.split(separator: ",").map(String.init)) }
+        let cases = KernelBench.defaultCases.filter { types?.contains($0.type.description) ?? true }
+        let results = KernelBench.run(iterations: Int(env["EASEL_KERNEL_BENCH_ITERS"] ?? "") ?? 20, cases: cases)
         for line in KernelBench.report(results) { print(line) }
     }
 }

@@ -56,6 +56,13 @@
     return (((h &* evenShift) &>> 15) &<< 4, ((h &* oddShift) &>> 15) &<< 4)
 }
 
+/// [Σa, Σb, Σc, Σd]: the lane sums of four vectors, by two rounds of interleave-and-add.
+@inline(__always) func laneSums(_ a: SIMD4<Int32>, _ b: SIMD4<Int32>, _ c: SIMD4<Int32>, _ d: SIMD4<Int32>) -> SIMD4<Int32> {
+    let ab = SIMD4(a[0], b[0], a[1], b[1]) &+ SIMD4(a[2], b[2], a[3], b[3])
+    let cd = SIMD4(c[0], d[0], c[1], d[1]) &+ SIMD4(c[2], d[2], c[3], d[3])
+    return SIMD4(ab[0], ab[1], cd[0], cd[1]) &+ SIMD4(ab[2], ab[3], cd[2], cd[3])
+}
+
 /// The shared loop of the 32-weight block types: Σ_i d_w·d_a·(Σ q·a)_i + factor·Σ_i e_w·t_a, where
 /// d_w is the f16 at byte 0 of each block and e_w the f16 at `extraOffset` (Q4_1/Q5_1: m with t_a = s;
 /// Q4_0/Q5_0: d again with t_a = d_a·Σa and factor −8/−16, the nibble offset). Four blocks' scales are
@@ -75,11 +82,10 @@
     var acc = SIMD4<Float>(), extra = SIMD4<Float>(), i = 0
     while i + 4 <= blocks {
         let b = row + blockBytes * i
-        let d = halves(b, 0) * four(act.scale + i)
-        acc += SIMD4<Float>(blockSums(b, act.q + 32 * i)) * d[0]
-        acc += SIMD4<Float>(blockSums(b + blockBytes, act.q + 32 * i + 32)) * d[1]
-        acc += SIMD4<Float>(blockSums(b + 2 * blockBytes, act.q + 32 * i + 64)) * d[2]
-        acc += SIMD4<Float>(blockSums(b + 3 * blockBytes, act.q + 32 * i + 96)) * d[3]
+        // One lane per block: the four blocks' integer sums, converted and scaled in one step.
+        let sums = laneSums(blockSums(b, act.q + 32 * i), blockSums(b + blockBytes, act.q + 32 * i + 32),
+                            blockSums(b + 2 * blockBytes, act.q + 32 * i + 64), blockSums(b + 3 * blockBytes, act.q + 32 * i + 96))
+        acc += SIMD4<Float>(sums) * (halves(b, 0) * four(act.scale + i))
         if let extraOffset { extra += halves(b, extraOffset) * four(extraActivation + i) }
         i += 4
     }
