@@ -56,6 +56,13 @@
     return (((h &* evenShift) &>> 15) &<< 4, ((h &* oddShift) &>> 15) &<< 4)
 }
 
+/// [Σa, Σb, Σc, Σd]: the lane sums of four vectors, by two rounds of interleave-and-add.
+@inline(__always) func laneSums(_ a: SIMD4<Int32>, _ b: SIMD4<Int32>, _ c: SIMD4<Int32>, _ d: SIMD4<Int32>) -> SIMD4<Int32> {
+    let ab = SIMD4(a[0], b[0], a[1], b[1]) &+ SIMD4(a[2], b[2], a[3], b[3])
+    let cd = SIMD4(c[0], d[0], c[1], d[1]) &+ SIMD4(c[2], d[2], c[3], d[3])
+    return SIMD4(ab[0], ab[1], cd[0], cd[1]) &+ SIMD4(ab[2], ab[3], cd[2], cd[3])
+}
+
 /// The shared loop of the 32-weight block types: Σ_i d_w·d_a·(Σ q·a)_i + factor·Σ_i e_w·t_a, where
 /// d_w is the f16 at byte 0 of each block and e_w the f16 at `extraOffset` (Q4_1/Q5_1: m with t_a = s;
 /// Q4_0/Q5_0: d again with t_a = d_a·Σa and factor −8/−16, the nibble offset). Four blocks' scales are
@@ -75,11 +82,10 @@
     var acc = SIMD4<Float>(), extra = SIMD4<Float>(), i = 0
     while i + 4 <= blocks {
         let b = row + blockBytes * i
-        let d = halves(b, 0) * four(act.scale + i)
-        acc += SIMD4<Float>(blockSums(b, act.q + 32 * i)) * d[0]
-        acc += SIMD4<Float>(blockSums(b + blockBytes, act.q + 32 * i + 32)) * d[1]
-        acc += SIMD4<Float>(blockSums(b + 2 * blockBytes, act.q + 32 * i + 64)) * d[2]
-        acc += SIMD4<Float>(blockSums(b + 3 * blockBytes, act.q + 32 * i + 96)) * d[3]
+        // One lane per block: the four blocks' integer sums, converted and scaled in one step.
+        let sums = laneSums(blockSums(b, act.q + 32 * i), blockSums(b + blockBytes, act.q + 32 * i + 32),
+                            blockSums(b + 2 * blockBytes, act.q + 32 * i + 64), blockSums(b + 3 * blockBytes, act.q + 32 * i + 96))
+        acc += SIMD4<Float>(sums) * (halves(b, 0) * four(act.scale + i))
         if let extraOffset { extra += halves(b, extraOffset) * four(extraActivation + i) }
         i += 4
     }
@@ -130,23 +136,30 @@
     }
 }
 
+/// Σ_j min_j·(Σa over sub-block j) for a Q4_K/Q5_K block: sub-block j is bsums 2j and 2j + 1.
+@inline(__always) func minSums(_ mins: UInt64, _ bsums: UnsafePointer<Int32>) -> Int32 {
+    let raw = UnsafeRawPointer(bsums)
+    let s = raw.loadUnaligned(as: SIMD16<Int32>.self)
+    let m = SIMD8<Int32>(truncatingIfNeeded: unsafeBitCast(mins, to: SIMD8<UInt8>.self))
+    return (m &* (s.evenHalf &+ s.oddHalf)).wrappedSum()
+}
+
 /// Q4_K with Q8_K activations: per super-block Σ_j d·scale_j·d_a·(Σ q·a)_j − dmin·d_a·Σ_j min_j·(Σa)_j.
 @inline(__always) func dotQ4_K(_ row: UnsafeRawPointer, _ act: ActivationRow, blocks: Int) -> Float {
     var acc = SIMD4<Float>(), minTerm: Float = 0
     for i in 0..<blocks {
         let b = row + 144 * i, a = act.q + 256 * i, bsums = act.groupSums + 16 * i
         let da = act.scale[i], d = loadHalf(b, 0) * da
-        var mins: Int32 = 0
+        let (scales, mins) = kScalesAndMins(b + 4)
         for c in 0..<4 {
-            let (s1, m1) = kScaleMin(b + 4, 2 * c), (s2, m2) = kScaleMin(b + 4, 2 * c + 1)
+            let s1 = byte(scales, 2 * c), s2 = byte(scales, 2 * c + 1)
             let v = b.loadUnaligned(fromByteOffset: 16 + 32 * c, as: SIMD16<UInt16>.self)
             let (ae1, ao1) = loadActivations(a, 64 * c), (ae2, ao2) = loadActivations(a, 64 * c + 32)
             let p1 = int16(v & 0x000F) &* ae1 &+ int16((v &>> 8) & 0x000F) &* ao1
             let p2 = int16((v &>> 4) & 0x000F) &* ae2 &+ int16(v &>> 12) &* ao2
             acc += SIMD4<Float>(sum4(p1)) * (d * Float(s1)) + SIMD4<Float>(sum4(p2)) * (d * Float(s2))
-            mins &+= Int32(m1) &* (bsums[4 * c] &+ bsums[4 * c + 1]) &+ Int32(m2) &* (bsums[4 * c + 2] &+ bsums[4 * c + 3])
         }
-        minTerm += loadHalf(b, 2) * da * Float(mins)
+        minTerm += loadHalf(b, 2) * da * Float(minSums(mins, bsums))
     }
     return acc.sum() - minTerm
 }
@@ -157,9 +170,9 @@
         let b = row + 176 * i, a = act.q + 256 * i, bsums = act.groupSums + 16 * i
         let da = act.scale[i], d = loadHalf(b, 0) * da
         let h = b.loadUnaligned(fromByteOffset: 16, as: SIMD16<UInt16>.self)   // qh[2i] | qh[2i+1] << 8
-        var mins: Int32 = 0
+        let (scales, mins) = kScalesAndMins(b + 4)
         for c in 0..<4 {
-            let (s1, m1) = kScaleMin(b + 4, 2 * c), (s2, m2) = kScaleMin(b + 4, 2 * c + 1)
+            let s1 = byte(scales, 2 * c), s2 = byte(scales, 2 * c + 1)
             let v = b.loadUnaligned(fromByteOffset: 48 + 32 * c, as: SIMD16<UInt16>.self)
             let k1 = UInt16(2 * c), k2 = UInt16(2 * c + 1)
             let (ae1, ao1) = loadActivations(a, 64 * c), (ae2, ao2) = loadActivations(a, 64 * c + 32)
@@ -170,9 +183,8 @@
             let p1 = int16(e1) &* ae1 &+ int16(o1) &* ao1
             let p2 = int16(e2) &* ae2 &+ int16(o2) &* ao2
             acc += SIMD4<Float>(sum4(p1)) * (d * Float(s1)) + SIMD4<Float>(sum4(p2)) * (d * Float(s2))
-            mins &+= Int32(m1) &* (bsums[4 * c] &+ bsums[4 * c + 1]) &+ Int32(m2) &* (bsums[4 * c + 2] &+ bsums[4 * c + 3])
         }
-        minTerm += loadHalf(b, 2) * da * Float(mins)
+        minTerm += loadHalf(b, 2) * da * Float(minSums(mins, bsums))
     }
     return acc.sum() - minTerm
 }
