@@ -39,9 +39,7 @@ public struct RouterModel: Codable, Sendable, Equatable {
         for turn in turns {
             contexts[turn.route]![Self.contextIndex(turn.previous)] += 1
             for feature in turn.features {
-                var c = counts[feature, default: (0, 0)]
-                if turn.route == .image { c.image += 1 } else { c.chat += 1 }
-                counts[feature] = c
+                if turn.route == .image { counts[feature, default: (0, 0)].image += 1 } else { counts[feature, default: (0, 0)].chat += 1 }
             }
         }
         let sorted = counts.keys.sorted()
