@@ -14,13 +14,15 @@ peer_json=$(python3 bench/router_peer_sklearn.py router-corpus 2>/dev/null || ec
 
 mkdir -p bench/results
 python3 - "$easel_json" "$peer_json" "$eval_line" > bench/results/router.md <<'PY'
-import json, platform, subprocess, sys, datetime
+import json, os, platform, sys, datetime
 easel, peer, accuracy = json.loads(sys.argv[1]), json.loads(sys.argv[2]), sys.argv[3].split()[-1]
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.machine())
 print(f"## Router: naive Bayes over {easel['turns']} corpus turns ({datetime.date.today()}, {cpu}, 1 thread)")
 print()
 print("`bench/router_bench.sh`: training is the median of 30 runs over the whole corpus; routing is one turn")
 print(f"with a 5-feature explanation each way, every corpus turn routed several times ({easel['routings']} Easel routings), median and p99.")
+load = open("/proc/loadavg").read().split()[0]
+print(f"Load average when it ran: {load} on {os.cpu_count()} cores; on a busy shared machine every number here is inflated.")
 print()
 if peer:
     print(f"| measure | Easel | {peer['peer']} | peer / Easel |")
