@@ -46,7 +46,9 @@ public struct Featurizer: Sendable {
         for raw in text.unicodeScalars {
             scalarCount += 1
             if scalarCount > Self.maximumScalars { break }
-            tokens.consume(Self.normalise(raw))
+            let (first, second) = Self.normalise(raw)
+            tokens.consume(first)
+            if let second { tokens.consume(second) }
         }
         tokens.finish()
         var seen = Set<String>()
@@ -54,30 +56,32 @@ public struct Featurizer: Sendable {
         return tokens.features.filter { seen.insert($0).inserted }
     }
 
-    /// Full-width forms to ASCII, then one lower-case, accent-folded scalar (or two for `ß`, `æ`, `œ`).
-    static func normalise(_ s: Unicode.Scalar) -> [Unicode.Scalar] {
+    /// Full-width forms to ASCII, then one lower-case, accent-folded scalar, or two for `ß`, `æ`, `œ`.
+    /// A pair rather than an array: this runs once per scalar and must not allocate.
+    static func normalise(_ s: Unicode.Scalar) -> (Unicode.Scalar, Unicode.Scalar?) {
         var v = s.value
         if (0xFF01...0xFF5E).contains(v) { v -= 0xFEE0 }            // Ａ → A, ？ → ?
         if v < 0x80 {
             if (0x41...0x5A).contains(v) { v += 0x20 }
-            return [Unicode.Scalar(UInt8(v))]
+            return (Unicode.Scalar(UInt8(v)), nil)
         }
         let scalar = Unicode.Scalar(v) ?? s
+        guard scalar.properties.changesWhenLowercased || (0xDF...0x17F).contains(v) else { return (scalar, nil) }
         let lower = scalar.properties.lowercaseMapping.unicodeScalars
-        guard lower.count == 1, let l = lower.first else { return Array(lower) }
+        guard lower.count == 1, let l = lower.first else { return (lower.first ?? scalar, lower.dropFirst().first) }
         switch l {
-        case "à", "á", "â", "ã", "ä", "å": return ["a"]
-        case "ç": return ["c"]
-        case "è", "é", "ê", "ë": return ["e"]
-        case "ì", "í", "î", "ï": return ["i"]
-        case "ñ": return ["n"]
-        case "ò", "ó", "ô", "õ", "ö", "ø": return ["o"]
-        case "ù", "ú", "û", "ü": return ["u"]
-        case "ý", "ÿ": return ["y"]
-        case "ß": return ["s", "s"]
-        case "æ": return ["a", "e"]
-        case "œ": return ["o", "e"]
-        default: return [l]
+        case "à", "á", "â", "ã", "ä", "å": return ("a", nil)
+        case "ç": return ("c", nil)
+        case "è", "é", "ê", "ë": return ("e", nil)
+        case "ì", "í", "î", "ï": return ("i", nil)
+        case "ñ": return ("n", nil)
+        case "ò", "ó", "ô", "õ", "ö", "ø": return ("o", nil)
+        case "ù", "ú", "û", "ü": return ("u", nil)
+        case "ý", "ÿ": return ("y", nil)
+        case "ß": return ("s", "s")
+        case "æ": return ("a", "e")
+        case "œ": return ("o", "e")
+        default: return (l, nil)
         }
     }
 
@@ -132,10 +136,6 @@ public struct Featurizer: Sendable {
         private var previousCJK: Unicode.Scalar?
         private var words = 0
         private var cjkCharacters = 0
-
-        mutating func consume(_ scalars: [Unicode.Scalar]) {
-            for s in scalars { consume(s) }
-        }
 
         mutating func consume(_ s: Unicode.Scalar) {
             let properties = s.properties
