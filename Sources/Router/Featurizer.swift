@@ -2,20 +2,19 @@
 ///
 /// One pass over the Unicode scalars, no Foundation, so routing stays in microseconds:
 /// - Normalisation: lower case; the Latin accents of Spanish, French and German folded
-///   (`dibújame` → `dibujame`, `ß` → `ss`) because users type them inconsistently; full-width
-///   ASCII (`？`, `Ａ`) mapped to ASCII; apostrophes, punctuation, control characters and anything
-///   unprintable are separators.
+///   (`dibújame` → `dibujame`, `ß` → `ss`, decomposed accents dropped) because users type them
+///   inconsistently; full-width ASCII (`？`, `Ａ`) mapped to ASCII; apostrophes, punctuation,
+///   control characters and anything unprintable are separators.
 /// - Spaced languages: word unigrams (`draw`), word bigrams (`draw a`), and the first token paired
 ///   with a start mark (`^ draw`), which separates the imperative "draw a cat" from "how do I draw".
-///   Every clause starts afresh after `. , ! ? ; :`, a dash, an ellipsis or a new line, so the
-///   imperative in "cool story, now draw it" is marked too.
-///   A run of digits is one token `0`, so "3x+5" and "12x+7" share features.
+///   Every clause starts afresh after `. , ! ? :`, a dash, an ellipsis or a new line, so the
+///   imperative in "cool story, now draw it" is marked too. A run of digits is one token `0`, so
+///   "3x + 5" and "12x + 7" share features.
 /// - Chinese, Japanese and Korean have no spaces: each CJK run gives character unigrams (`画`) and
 ///   bigrams (`画一`). Word bigrams never span a CJK run.
-/// - `?` and the symbols of code and maths (`= + * / < > { } ( ) [ ] ; _ # $ % & | \` ~ @`; `^` is kept for the start mark)
-///   are one-character tokens; emoji are one token each.
+/// - `?` and the symbols of code and maths (`= + * / < > { } ( ) [ ] ; _ # $ % & | \` ~ @`) are
+///   one-character tokens (`^` is not: it is the start mark); emoji are one token each.
 /// - One length feature, `<len:…>` (see `lengthFeature`).
-///
 /// - The previous route, when there is one, conjoined with each unigram and the start bigram:
 ///   after an image `<image> make`, `<image> ^ another`; after a text reply `<chat> make`. The words
 ///   of a follow-up ("make it blue", "another one", "shorter") mean different things after an image
@@ -120,7 +119,7 @@ public struct Featurizer: Sendable {
     /// Punctuation after which a new clause starts, so "what would it look like? show me" marks
     /// `^ show` as it would at the start of a turn.
     static let clauseEnds: Set<Unicode.Scalar> = [
-        ".", ",", "!", ";", ":", "\n", "\u{2014}", "\u{2013}", "\u{3002}", "\u{3001}", "\u{2026}",
+        ".", ",", "!", ":", "\n", "\u{2014}", "\u{2013}", "\u{3002}", "\u{3001}", "\u{2026}",
     ]
 
     static func isEmoji(_ s: Unicode.Scalar) -> Bool {
@@ -153,7 +152,10 @@ public struct Featurizer: Sendable {
                 cjkCharacters += 1
                 previousCJK = s
                 previousWord = nil                   // word bigrams never span a CJK run
-            } else if properties.isAlphabetic || properties.numericType != nil {
+            } else if properties.generalCategory == .nonspacingMark {
+                // Decomposed accents ("e" + U+0301) are dropped, as precomposed ones are folded, and
+                // so are variation selectors; neither ends a word.
+            } else if properties.isAlphabetic || properties.numericType != nil || properties.generalCategory == .spacingMark {
                 previousCJK = nil
                 word.append(s)
                 if properties.numericType == nil { wordIsDigits = false }
