@@ -11,8 +11,10 @@ Writes into Tests/LLMTests/Fixtures/tokenizer/:
   gpt2-tiny.gguf         the same vocabulary with tokenizer.ggml.pre = "gpt-2" (GPT-2 split).
   default-tiny.gguf      the same vocabulary with no tokenizer.ggml.pre (llama.cpp's "default" split).
   llama-bpe-tiny.tokenizer.json   the HF tokenizer.json the byte-level vocabulary came from.
-  spm-tiny.tokenizer.json         a LLaMA-2-style HF tokenizer.json (BPE, byte_fallback, Metaspace) written from
-                                  the SentencePiece model, as transformers' converter lays it out.
+  bad-token-list.gguf             tokenizer.ggml.tokens stored as integers: GGUFVocabulary must refuse it by name.
+  spm-tiny.tokenizer.json         a LLaMA-2-style HF tokenizer.json (BPE, byte_fallback, "▁" Prepend/Replace
+                                  normalizer) written from the SentencePiece model, as transformers' converter lays it out.
+  *.tokenizer_config.json         the matching tokenizer_config.json (BOS/EOS/UNK names, add_bos, chat template).
 
 The GGUFs hold metadata only, plus the few llama.* keys llama.cpp needs to open a file with vocab_only=True,
 and one 1-element tensor, so that tools/make_tokenizer_fixtures.py can run llama.cpp on them.
@@ -26,6 +28,7 @@ import tempfile
 import gguf
 import numpy as np
 import sentencepiece as spm
+from make_chat_fixtures import LLAMA2, LLAMA3
 from tokenizers import Regex, Tokenizer, models, pre_tokenizers, decoders, trainers
 
 OUT = "Tests/LLMTests/Fixtures/tokenizer"
@@ -166,6 +169,9 @@ def write_spm_tokenizer_json(tokens, scores, types):
     }
     with open(f"{OUT}/spm-tiny.tokenizer.json", "w") as f:
         json.dump(doc, f, ensure_ascii=False, indent=1)
+    with open(f"{OUT}/spm-tiny.tokenizer_config.json", "w") as f:
+        json.dump({"bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>", "add_bos_token": True,
+                   "add_eos_token": False, "chat_template": LLAMA2}, f, indent=1)
 
 
 LLAMA3_SPLIT = r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"
@@ -183,6 +189,9 @@ def build_byte_level(text):
     tok.train_from_iterator(text.splitlines(keepends=True), trainer)
     path = f"{OUT}/llama-bpe-tiny.tokenizer.json"
     tok.save(path)
+    with open(f"{OUT}/llama-bpe-tiny.tokenizer_config.json", "w") as f:
+        json.dump({"bos_token": {"__type": "AddedToken", "content": "<|begin_of_text|>"}, "eos_token": "<|end_of_text|>",
+                   "add_bos_token": True, "chat_template": LLAMA3}, f, indent=1)
     doc = json.load(open(path))
     vocab = doc["model"]["vocab"]
     tokens = [None] * len(vocab)
@@ -211,5 +220,9 @@ if __name__ == "__main__":
     text = corpus_text()
     build_spm(text)
     build_byte_level(text)
+    write_gguf(f"{OUT}/bad-token-list.gguf", {
+        "tokenizer.ggml.model": ("str", "gpt2"),
+        "tokenizer.ggml.tokens": ("i32arr", [1, 2, 3]),
+    })
     for f in sorted(os.listdir(OUT)):
         print(f, os.path.getsize(os.path.join(OUT, f)))

@@ -12,6 +12,9 @@ For each vocabulary NAME this writes, into Tests/LLMTests/Fixtures/tokenizer/:
   tokenizer.inp        the test strings, separated by a line "__easel_vocab_test__" (shared by all vocabularies)
   NAME.out             per string, one line of ids: llama_tokenize(add_special=True, parse_special=True)
   NAME.plain.out       per string, one line of ids: llama_tokenize(add_special=False, parse_special=False)
+  fuzz.inp, NAME.fuzz.out
+                       300 seeded random strings from FUZZ_PIECES; per string one line "special ids | plain ids"
+                       (add/parse_special true, then both false)
   NAME.json            vocabulary facts (size, BOS/EOS/EOT, end-of-generation ids, add_bos), detokenized text
                        for each string (llama_detokenize with remove_special/unparse_special both false and both
                        true, of the NAME.out ids; and of the NAME.plain.out ids with both false), and
@@ -23,6 +26,8 @@ import hashlib
 import json
 import os
 import sys
+
+import random
 
 import llama_cpp
 
@@ -112,6 +117,25 @@ PROMPTS = [
 ]
 
 
+# Pieces the random strings are drawn from: every class the splitters treat differently, and the spots where
+# llama.cpp's hand-written matchers differ from a plain regex engine (runs of spaces before text or at the end,
+# CR/LF mixes, contractions in both cases, digits next to letters, special-token fragments).
+FUZZ_PIECES = (
+    list("abcXYZ019 \t\n\r'.,!?-_$+<=>^~|`@#%&*()[]{}\"") +
+    [" ", "  ", "   ", "\n\n", "\r\n", " \n", "\t ", "'s", "'T", "'re", "'VE", "'ll", "'D", "'m", "'x",
+     "é", "e\u0301", "ß", "Å", "ñ", "ø", "ı", "ǅ", "ﬁ", "日本", "中文", "한", "カ", "ـ", "ع", "ไทย", "अ", "ँ",
+     "Ω", "ж", "Ⅻ", "½", "²", "٣", "𝟙", "\u00a0", "\u2009", "\u3000", "\u200b", "\u200d", "\u0085", "\u001c",
+     "🦙", "👍🏽", "🇫🇷", "👩‍👩‍👧", "✨", "\U0001FAE9", "\U00010D50", "\uE000", "\u0007",
+     "<|im_start|>", "<|im_end|>", "<|endoftext|>", "<|eot_id|>", "<|begin_of_text|>", "<s>", "</s>", "<unk>",
+     "<tool>", "<|im_", "_start|>", "[INST]", "<<SYS>>", "12345.678", "1,000", "don't", "I'M", "hello", " world",
+     "Hello", "    def", "\tx = 1\n", "http://a.b/c?d=e"])
+
+
+def fuzz_prompts(count=300, seed=2026):
+    rng = random.Random(seed)
+    return ["".join(rng.choice(FUZZ_PIECES) for _ in range(rng.randint(1, 24))) for _ in range(count)]
+
+
 def tokenize(llm, text, add_special, parse_special):
     return llm.tokenize(text.encode("utf-8"), add_bos=add_special, special=parse_special)
 
@@ -138,6 +162,10 @@ def write_fixtures(name, path):
     llm = llama_cpp.Llama(model_path=path, vocab_only=True, verbose=False)
     vocab = llama_cpp.llama_model_get_vocab(llm.model)
     n = llama_cpp.llama_vocab_n_tokens(vocab)
+    with open(f"{FIXTURES}/{name}.fuzz.out", "w") as f:
+        for p in fuzz_prompts():
+            f.write(" ".join(map(str, tokenize(llm, p, True, True))) + " | " +
+                    " ".join(map(str, tokenize(llm, p, False, False))) + "\n")
     out = [tokenize(llm, p, True, True) for p in PROMPTS]
     plain = [tokenize(llm, p, False, False) for p in PROMPTS]
     with open(f"{FIXTURES}/{name}.out", "w") as f:
@@ -173,6 +201,8 @@ def main():
     assert len(PROMPTS) >= 60
     with open(f"{FIXTURES}/tokenizer.inp", "w") as f:
         f.write(SEPARATOR.join(PROMPTS))
+    with open(f"{FIXTURES}/fuzz.inp", "w") as f:
+        f.write(SEPARATOR.join(fuzz_prompts()))
     vocabularies = [("spm-tiny", f"{FIXTURES}/spm-tiny.gguf"), ("llama-bpe-tiny", f"{FIXTURES}/llama-bpe-tiny.gguf"),
                     ("gpt2-tiny", f"{FIXTURES}/gpt2-tiny.gguf"), ("default-tiny", f"{FIXTURES}/default-tiny.gguf")]
     smollm2 = "models/SmolLM2-135M-Instruct.Q4_1.gguf"

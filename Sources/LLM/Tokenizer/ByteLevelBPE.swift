@@ -41,6 +41,7 @@ public final class ByteLevelBPE: Tokenizer {
     public var eotID: Int? { vocabulary.eotID }
 
     public func isEndOfGeneration(_ id: Int) -> Bool { vocabulary.isEndOfGeneration(id) }
+    public var endOfGenerationIDs: Set<Int> { vocabulary.endOfGeneration }
 
     public func pieceBytes(_ id: Int, renderSpecial: Bool) -> [UInt8] {
         vocabulary.pieceBytes(id, renderSpecial: renderSpecial)

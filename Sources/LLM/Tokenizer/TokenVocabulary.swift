@@ -66,7 +66,7 @@ enum TextFragment: Equatable {
     case token(Int)
 }
 
-final class TokenVocabulary: @unchecked Sendable {
+final class TokenVocabulary: Sendable {
     enum Kind { case sentencePiece, byteLevel }
 
     let kind: Kind
@@ -75,23 +75,23 @@ final class TokenVocabulary: @unchecked Sendable {
     let texts: [[UInt8]]
     let ids: [[UInt8]: Int]
     let scores: [Float]
-    private(set) var attributes: [TokenAttributes]
+    let attributes: [TokenAttributes]
 
     let bosID: Int?
     let eosID: Int?
-    private(set) var eotID: Int?
-    private(set) var eomID: Int?
+    let eotID: Int?
+    let eomID: Int?
     let unknownID: Int?
     let addBOS: Bool
     let addEOS: Bool
     let addSpacePrefix: Bool
     /// `clean_up_tokenization_spaces`: decode drops the space before `.,!?` and in some contractions.
     let cleanSpaces: Bool
-    private(set) var endOfGeneration: Set<Int> = []
+    let endOfGeneration: Set<Int>
     /// Ids matched before splitting, longest text first.
-    private(set) var specialTokens: [Int] = []
+    let specialTokens: [Int]
     /// What each token decodes to with special tokens written out (`cache_token_to_piece`).
-    private(set) var pieces: [[UInt8]] = []
+    let pieces: [[UInt8]]
 
     var count: Int { texts.count }
 
@@ -122,7 +122,7 @@ final class TokenVocabulary: @unchecked Sendable {
         self.texts = texts
         self.ids = ids
         self.scores = v.scores.map { Array($0.prefix(n)) } ?? [Float](repeating: 0, count: n)
-        self.attributes = v.tokenTypes.map { $0.prefix(n).map(TokenAttributes.init(tokenType:)) }
+        var attributes = v.tokenTypes.map { $0.prefix(n).map(TokenAttributes.init(tokenType:)) }
             ?? [TokenAttributes](repeating: .normal, count: n)
 
         // Special ids: the file's value when it is in range, else the model type's default when in range.
@@ -142,8 +142,7 @@ final class TokenVocabulary: @unchecked Sendable {
             eosID = resolve(v.eosID, default: 11)
             unknownID = resolve(v.unknownID, default: nil)
         }
-        eotID = resolve(v.eotID, default: nil)
-        eomID = resolve(v.eomID, default: nil)
+        var eot = resolve(v.eotID, default: nil), eom = resolve(v.eomID, default: nil)
         addBOS = v.addBOS ?? addBOSDefault
         addEOS = v.addEOS ?? false
         addSpacePrefix = v.addSpacePrefix ?? (kind == .sentencePiece)
@@ -151,17 +150,21 @@ final class TokenVocabulary: @unchecked Sendable {
         if addBOS && bosID == nil { throw TokenizerError.missingField("tokenizer.ggml.bos_token_id (add_bos_token is set)") }
         if addEOS && eosID == nil { throw TokenizerError.missingField("tokenizer.ggml.eos_token_id (add_eos_token is set)") }
 
-        findSpecialTokensByName()
-        specialTokens = (0..<n).filter { !attributes[$0].isDisjoint(with: .matchedBeforeSplitting) }
+        endOfGeneration = Self.applyNameRules(ids: ids, texts: texts, attributes: &attributes, eot: &eot, eom: &eom, eos: eosID)
+        eotID = eot
+        eomID = eom
+        self.attributes = attributes
         // llama.cpp sorts by length only (std::sort, unstable); ties by id keep ours deterministic. Equal-length
         // special tokens only compete where two overlap in the text, which no supported vocabulary has.
-        specialTokens.sort { (texts[$0].count, $1) > (texts[$1].count, $0) }
-        pieces = (0..<n).map { renderPiece($0, decodeNormal: decodeNormal) }
+        specialTokens = (0..<n).filter { !attributes[$0].isDisjoint(with: .matchedBeforeSplitting) }
+            .sorted { (texts[$0].count, $1) > (texts[$1].count, $0) }
+        pieces = (0..<n).map { Self.renderPiece(texts[$0], attributes[$0], decodeNormal: decodeNormal) }
     }
 
-    /// llama.cpp's name rules: find EOT/EOM/FIM ids, mark them control, build the end-of-generation set,
-    /// and mark control tokens whose name contains "unused" as unused.
-    private func findSpecialTokensByName() {
+    /// llama.cpp's name rules: find EOT/EOM/FIM ids the file does not give, mark them control, mark control
+    /// tokens whose name contains "unused" as unused, and return the end-of-generation set.
+    private static func applyNameRules(ids: [[UInt8]: Int], texts: [[UInt8]], attributes: inout [TokenAttributes],
+                                       eot: inout Int?, eom: inout Int?, eos: Int?) -> Set<Int> {
         func find(_ names: [String], into id: inout Int?) {
             guard id == nil else { return }
             for name in names {
@@ -173,8 +176,8 @@ final class TokenVocabulary: @unchecked Sendable {
             }
         }
         var fimPrefix: Int?, fimSuffix: Int?, fimMiddle: Int?, fimPad: Int?, fimRepository: Int?, fimSeparator: Int?
-        find(SpecialTokenNames.endOfTurn, into: &eotID)
-        find(SpecialTokenNames.endOfMessage, into: &eomID)
+        find(SpecialTokenNames.endOfTurn, into: &eot)
+        find(SpecialTokenNames.endOfMessage, into: &eom)
         find(SpecialTokenNames.fimPrefix, into: &fimPrefix)
         find(SpecialTokenNames.fimSuffix, into: &fimSuffix)
         find(SpecialTokenNames.fimMiddle, into: &fimMiddle)
@@ -193,16 +196,15 @@ final class TokenVocabulary: @unchecked Sendable {
                 attributes[i].insert(.control)
             }
         }
-        for id in [eosID, eotID, eomID].compactMap({ $0 }) { eog.insert(id) }
-        endOfGeneration = eog
+        for id in [eos, eot, eom].compactMap({ $0 }) { eog.insert(id) }
+        return eog
     }
 
     /// `token_to_piece(id, special: true)` with nothing stripped.
-    private func renderPiece(_ id: Int, decodeNormal: ([UInt8]) -> [UInt8]) -> [UInt8] {
-        let a = attributes[id]
-        if !a.isDisjoint(with: [.unknown, .control, .userDefined]) { return texts[id] }
-        if a.contains(.normal) { return decodeNormal(texts[id]) }
-        if a.contains(.byte) { return [Self.byteValue(of: texts[id])] }
+    private static func renderPiece(_ text: [UInt8], _ a: TokenAttributes, decodeNormal: ([UInt8]) -> [UInt8]) -> [UInt8] {
+        if !a.isDisjoint(with: [.unknown, .control, .userDefined]) { return text }
+        if a.contains(.normal) { return decodeNormal(text) }
+        if a.contains(.byte) { return [byteValue(of: text)] }
         return []  // unused or undefined tokens decode to nothing
     }
 

@@ -1,6 +1,7 @@
 // Tokenizer protocol and errors for Easel's LLaMA engine.
 // Behaviour follows llama.cpp's src/llama-vocab.cpp (vendored by llama-cpp-python 0.3.36), so that a prompt
 // tokenised here gives the same ids that llama.cpp feeds the same GGUF model.
+import WeightIO
 
 /// Text ↔ token ids for one model's vocabulary.
 ///
@@ -35,6 +36,9 @@ public protocol Tokenizer: Sendable {
 
     /// True for every token that ends generation (EOS, EOT and the other end tokens llama.cpp recognises).
     func isEndOfGeneration(_ id: Int) -> Bool
+
+    /// All ids `isEndOfGeneration` accepts: the stop set for generation.
+    var endOfGenerationIDs: Set<Int> { get }
 }
 
 extension Tokenizer {
@@ -91,4 +95,9 @@ public func makeTokenizer(_ vocabulary: GGUFVocabulary) throws -> any Tokenizer 
     case "gpt2": try ByteLevelBPE(vocabulary)
     default: throw TokenizerError.unsupportedModel(vocabulary.model)
     }
+}
+
+/// The tokenizer of a GGUF model file.
+public func makeTokenizer(gguf: GGUFFile) throws -> any Tokenizer {
+    try makeTokenizer(GGUFVocabulary(gguf: gguf))
 }
