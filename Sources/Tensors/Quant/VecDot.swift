@@ -63,12 +63,19 @@
     return SIMD4(ab[0], ab[1], cd[0], cd[1]) &+ SIMD4(ab[2], ab[3], cd[2], cd[3])
 }
 
-/// The shared loop of the 32-weight block types: Σ_i d_w·d_a·(Σ q·a)_i + factor·Σ_i e_w·t_a, where
-/// d_w is the f16 at byte 0 of each block and e_w the f16 at `extraOffset` (Q4_1/Q5_1: m with t_a = s;
-/// Q4_0/Q5_0: d again with t_a = d_a·Σa and factor −8/−16, the nibble offset). Four blocks' scales are
-/// converted at once: one f16 conversion per block costs as much as the block's integer work.
-@inline(__always) func dotBlocks32(_ row: UnsafeRawPointer, _ act: ActivationRow, blocks: Int, blockBytes: Int,
-                                   extraOffset: Int?, extraActivation: UnsafePointer<Float>, factor: Float,
+/// The second term of a 32-weight block type's dot product: factor·Σ_i e_w·t_a with e_w the f16 at
+/// byte `offset` of block i and t_a = `activation[i]` (Q4_1/Q5_1: m·s; Q4_0/Q5_0: d·(d_a·Σa) with
+/// factor −8/−16, the unsigned nibbles' offset).
+struct BlockTerm {
+    let offset: Int
+    let activation: UnsafePointer<Float>
+    let factor: Float
+}
+
+/// The shared loop of the 32-weight block types: Σ_i d_w·d_a·(Σ q·a)_i plus `term`, d_w the f16 at
+/// byte 0 of each block. Four blocks at a time: their scales are converted in one vector, since one
+/// f16 conversion per block costs about as much as the block's integer work.
+@inline(__always) func dotBlocks32(_ row: UnsafeRawPointer, _ act: ActivationRow, blocks: Int, blockBytes: Int, term: BlockTerm?,
                                    _ blockSums: (UnsafeRawPointer, UnsafePointer<Int16>) -> SIMD4<Int32>) -> Float {
     @inline(__always) func halves(_ b: UnsafeRawPointer, _ offset: Int) -> SIMD4<Float> {
         halfBitsToFloat(SIMD4<UInt16>(b.loadUnaligned(fromByteOffset: offset, as: UInt16.self),
@@ -86,48 +93,48 @@
         let sums = laneSums(blockSums(b, act.q + 32 * i), blockSums(b + blockBytes, act.q + 32 * i + 32),
                             blockSums(b + 2 * blockBytes, act.q + 32 * i + 64), blockSums(b + 3 * blockBytes, act.q + 32 * i + 96))
         acc += SIMD4<Float>(sums) * (halves(b, 0) * four(act.scale + i))
-        if let extraOffset { extra += halves(b, extraOffset) * four(extraActivation + i) }
+        if let term { extra += halves(b, term.offset) * four(term.activation + i) }
         i += 4
     }
     var tail: Float = 0
     while i < blocks {
         let b = row + blockBytes * i
         acc += SIMD4<Float>(blockSums(b, act.q + 32 * i)) * (loadHalf(b, 0) * act.scale[i])
-        if let extraOffset { tail += loadHalf(b, extraOffset) * extraActivation[i] }
+        if let term { tail += loadHalf(b, term.offset) * term.activation[i] }
         i += 1
     }
-    return acc.sum() + factor * (extra.sum() + tail)
+    return acc.sum() + (term?.factor ?? 0) * (extra.sum() + tail)
 }
 
 /// Σ_k W[k]·x[k] for one Q4_0 row: Σ d_w·(d_a·Σ q·a − 8·d_a·Σa), q the unsigned nibble.
 @inline(__always) func dotQ4_0(_ row: UnsafeRawPointer, _ act: ActivationRow, blocks: Int) -> Float {
-    dotBlocks32(row, act, blocks: blocks, blockBytes: 18, extraOffset: 0, extraActivation: act.scaledSum, factor: -8) {
+    dotBlocks32(row, act, blocks: blocks, blockBytes: 18, term: BlockTerm(offset: 0, activation: act.scaledSum, factor: -8)) {
         nibbleBlockSums($0 + 2, $1)
     }
 }
 
 /// Q4_1 with Q8_1 activations: Σ d_w·d_a·Σ q·a + m_w·s_a.
 @inline(__always) func dotQ4_1(_ row: UnsafeRawPointer, _ act: ActivationRow, blocks: Int) -> Float {
-    dotBlocks32(row, act, blocks: blocks, blockBytes: 20, extraOffset: 2, extraActivation: act.sum, factor: 1) {
+    dotBlocks32(row, act, blocks: blocks, blockBytes: 20, term: BlockTerm(offset: 2, activation: act.sum, factor: 1)) {
         nibbleBlockSums($0 + 4, $1)
     }
 }
 
 @inline(__always) func dotQ5_0(_ row: UnsafeRawPointer, _ act: ActivationRow, blocks: Int) -> Float {
-    dotBlocks32(row, act, blocks: blocks, blockBytes: 22, extraOffset: 0, extraActivation: act.scaledSum, factor: -16) {
+    dotBlocks32(row, act, blocks: blocks, blockBytes: 22, term: BlockTerm(offset: 0, activation: act.scaledSum, factor: -16)) {
         nibbleBlockSums($0 + 6, $1, high: fifthBitLanes($0.loadUnaligned(fromByteOffset: 2, as: UInt32.self).littleEndian))
     }
 }
 
 @inline(__always) func dotQ5_1(_ row: UnsafeRawPointer, _ act: ActivationRow, blocks: Int) -> Float {
-    dotBlocks32(row, act, blocks: blocks, blockBytes: 24, extraOffset: 2, extraActivation: act.sum, factor: 1) {
+    dotBlocks32(row, act, blocks: blocks, blockBytes: 24, term: BlockTerm(offset: 2, activation: act.sum, factor: 1)) {
         nibbleBlockSums($0 + 8, $1, high: fifthBitLanes($0.loadUnaligned(fromByteOffset: 4, as: UInt32.self).littleEndian))
     }
 }
 
 /// Q8_0 weights: 32 signed bytes; the even bytes are sign-extended by shifting up and back down.
 @inline(__always) func dotQ8_0(_ row: UnsafeRawPointer, _ act: ActivationRow, blocks: Int) -> Float {
-    dotBlocks32(row, act, blocks: blocks, blockBytes: 34, extraOffset: nil, extraActivation: act.scale, factor: 0) { b, a in
+    dotBlocks32(row, act, blocks: blocks, blockBytes: 34, term: nil) { b, a in
         let v = b.loadUnaligned(fromByteOffset: 2, as: SIMD16<Int16>.self)
         let (ae, ao) = loadActivations(a, 0)
         // |w·a| ≤ 128·127: a pair fits Int16 but four would not, so widen before folding the halves.
