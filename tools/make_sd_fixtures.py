@@ -198,7 +198,8 @@ def make_models():
     pipe.scheduler = PNDMScheduler.from_config(pipe.scheduler.config)
     img2img = StableDiffusionImg2ImgPipeline(**pipe.components)
     img2img.set_progress_bar_config(disable=True)
-    init = torch.rand(1, 3, 32, 32, generator=torch.Generator().manual_seed(9))
+    # An 8-bit picture, as a PNG would give it.
+    init = (torch.rand(1, 3, 32, 32, generator=torch.Generator().manual_seed(9)) * 255).round() / 255
     edited = img2img(PROMPT, image=init, strength=0.6, num_inference_steps=10, guidance_scale=7.5,
                      generator=torch.Generator().manual_seed(77), output_type="np").images
     save_tensors({"start_latents": start, "pndm_image": torch.from_numpy(pndm),
