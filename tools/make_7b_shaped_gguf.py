@@ -28,7 +28,7 @@ def random_blocks(rng, qtype, rows, cols):
     block_elems, block_bytes = gguf.GGML_QUANT_SIZES[qtype]
     nblocks = rows * cols // block_elems
     data = rng.integers(0, 256, size=(nblocks, block_bytes), dtype=np.uint8)
-    scale = np.float16(0.002).view(np.uint8)
+    scale = np.array([0.002], dtype=np.float16).view(np.uint8)
     for off in SCALE_FIELDS[qtype]:
         data[:, off] = scale[0]
         data[:, off + 1] = scale[1]
@@ -58,7 +58,7 @@ def main(kind: str, dst: str) -> None:
     more_bits = T.Q4_0 if kind == "q4_0" else T.Q6_K
 
     def add(name, qtype, rows, cols):
-        w.add_tensor(name, random_blocks(rng, qtype, rows, cols), raw_shape=(rows, cols), raw_dtype=qtype)
+        w.add_tensor(name, random_blocks(rng, qtype, rows, cols), raw_dtype=qtype)
 
     add("token_embd.weight", main_t, vocab, WIDTH)
     for l in range(LAYERS):

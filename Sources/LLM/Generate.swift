@@ -7,7 +7,7 @@ public enum StopReason: String, Sendable, Codable {
     case cancelled
 }
 
-public struct GenerationResult: Sendable {
+public struct TextGenerationResult: Sendable {
     public var tokens: [Int] = []
     public var stopReason: StopReason = .maxTokens
     public var promptTokens = 0
@@ -32,13 +32,13 @@ extension LlamaModel {
     /// is sampled (the stop token is not passed); it returns false to stop early.
     public func generate(prompt: [Int], context: LlamaContext, parameters: GenerateParameters,
                          stopTokens: Set<Int>, cancellation: CancellationFlag? = nil,
-                         onToken: (Int) -> Bool) throws -> GenerationResult {
+                         onToken: (Int) -> Bool) throws -> TextGenerationResult {
         try parameters.validate()
         guard !prompt.isEmpty else { throw LLMError.emptyInput }
         guard prompt.count < context.contextLength else {
             throw LLMError.contextOverflow(needed: prompt.count + 1, available: context.contextLength)
         }
-        var result = GenerationResult()
+        var result = TextGenerationResult()
         result.promptTokens = prompt.count
         // At least the last prompt token is recomputed: its logits start the reply.
         let shared = zip(context.tokens, prompt).prefix { $0 == $1 }.count

@@ -93,9 +93,11 @@ public final class LlamaModel: @unchecked Sendable {
         return try LlamaModel(store: gguf, config: try LlamaConfiguration(gguf: gguf), format: .gguf)
     }
 
-    public func makeContext(contextLength: Int? = nil, maxBatch: Int = 256) -> LlamaContext {
+    /// A fresh context. `precision` of the KV cache: f16 (the default, as llama.cpp's) halves its
+    /// memory; f32 keeps full precision (the transformers parity tests use it).
+    public func makeContext(contextLength: Int? = nil, maxBatch: Int = 256, precision: KVCachePrecision = .f16) -> LlamaContext {
         let n = max(1, min(contextLength ?? min(config.contextLength, 4096), 1 << 20))
-        return LlamaContext(model: self, contextLength: n, maxBatch: max(1, min(maxBatch, n)))
+        return LlamaContext(model: self, contextLength: n, maxBatch: max(1, min(maxBatch, n)), precision: precision)
     }
 
     public struct Outputs: OptionSet, Sendable {
@@ -160,14 +162,14 @@ public final class LlamaModel: @unchecked Sendable {
         let start = ctx.length
         for (l, layer) in layers.enumerated() {
             rmsNorm(x, layer.attentionNorm.data, xb, rows: n, dim: hidden, eps: c.rmsNormEps)
-            let keys = ctx.keys[l].data + start * kvDim, values = ctx.values[l].data + start * kvDim
             matmul(layer.wq, xb, batch: n, s.q.data)
-            matmul(layer.wk, xb, batch: n, keys)
-            matmul(layer.wv, xb, batch: n, values)
+            matmul(layer.wk, xb, batch: n, s.k.data)
+            matmul(layer.wv, xb, batch: n, s.v.data)
             for t in 0..<n {
                 ctx.rope.apply(s.q.data + t * qDim, heads: c.headCount, position: start + t, layout: format.ropeLayout)
-                ctx.rope.apply(keys + t * kvDim, heads: c.kvHeadCount, position: start + t, layout: format.ropeLayout)
+                ctx.rope.apply(s.k.data + t * kvDim, heads: c.kvHeadCount, position: start + t, layout: format.ropeLayout)
             }
+            ctx.store(keys: s.k.data, values: s.v.data, layer: l, at: start, count: n * kvDim)
             attention(layer: l, tokens: n, start: start, ctx)
             matmul(layer.wo, s.attention.data, batch: n, xb)
             addInPlace(x, xb, count: n * hidden)
@@ -192,23 +194,37 @@ public final class LlamaModel: @unchecked Sendable {
         let group = c.headCount / c.kvHeadCount
         let scale = 1 / Float(hd).squareRoot()
         let q = ctx.scratch.q.data, out = ctx.scratch.attention.data
-        let keys = ctx.keys[l].data, values = ctx.values[l].data
+        let half = ctx.precision == .f16
+        let keys = ctx.keys[l], values = ctx.values[l]
         Parallel.forRanges(c.headCount * n, grain: 1) { range in
-            let scores = UnsafeMutablePointer<Float>.allocate(capacity: start + n)
+            let scores = UnsafeMutablePointer<Float>.allocate(capacity: start + n + hd)
             defer { scores.deallocate() }
+            let qh = scores + start + n
             for pair in range {
                 let h = pair % c.headCount, t = pair / c.headCount
                 let kvHead = h / group, visible = start + t + 1
-                let qv = q + t * qDim + h * hd
-                for j in 0..<visible { scores[j] = dot(qv, keys + j * kvDim + kvHead * hd, hd) * scale }
-                softmax(scores, count: visible)
                 let o = out + t * qDim + h * hd
                 o.update(repeating: 0, count: hd)
-                for j in 0..<visible { axpy(scores[j], values + j * kvDim + kvHead * hd, o, hd) }
+                if half {
+                    // The query rounded to f16 as llama.cpp rounds it for its f16 K·Q product.
+                    let qv = q + t * qDim + h * hd
+                    for i in 0..<hd { qh[i] = Float(Float16(qv[i])) }
+                    let k = keys.assumingMemoryBound(to: Float16.self), v = values.assumingMemoryBound(to: Float16.self)
+                    for j in 0..<visible { scores[j] = dot(qh, half: k + j * kvDim + kvHead * hd, hd) * scale }
+                    softmax(scores, count: visible)
+                    for j in 0..<visible { axpy(scores[j], half: v + j * kvDim + kvHead * hd, o, hd) }
+                } else {
+                    let k = keys.assumingMemoryBound(to: Float.self), v = values.assumingMemoryBound(to: Float.self)
+                    for j in 0..<visible { scores[j] = dot(q + t * qDim + h * hd, k + j * kvDim + kvHead * hd, hd) * scale }
+                    softmax(scores, count: visible)
+                    for j in 0..<visible { axpy(scores[j], v + j * kvDim + kvHead * hd, o, hd) }
+                }
             }
         }
     }
 }
+
+public enum KVCachePrecision: String, Sendable { case f16, f32 }
 
 /// A conversation's running state, as llama.cpp's llama_context: the KV cache (preallocated for the
 /// whole context), the RoPE tables, and scratch buffers sized once for the largest chunk, so the token
@@ -219,30 +235,55 @@ public final class LlamaContext: @unchecked Sendable {
     /// The tokens whose keys and values fill the cache, position by position.
     public internal(set) var tokens: [Int] = []
     public var length: Int { tokens.count }
-    let keys: [Tensor]        // per layer [contextLength, kvHeads * headDim], after RoPE
-    let values: [Tensor]      // per layer [contextLength, kvHeads * headDim]
+    public let precision: KVCachePrecision
+    /// kvHeads * headDim: one position's keys (or values).
+    let rowWidth: Int
+    let keys: [UnsafeMutableRawPointer]    // per layer [contextLength, kvHeads * headDim], after RoPE
+    let values: [UnsafeMutableRawPointer]  // per layer [contextLength, kvHeads * headDim]
     let rope: RoPETable
     let scratch: Scratch
 
     struct Scratch {
-        let x, xb, q, attention, gate, up: Tensor   // [maxBatch, …]
+        let x, xb, q, k, v, attention, gate, up: Tensor   // [maxBatch, …]
         let logits: Tensor                          // [vocab]
     }
 
-    init(model: LlamaModel, contextLength: Int, maxBatch: Int) {
+    init(model: LlamaModel, contextLength: Int, maxBatch: Int, precision: KVCachePrecision) {
         let c = model.config
         self.contextLength = contextLength
         self.maxBatch = maxBatch
+        self.precision = precision
         let kvDim = c.kvHeadCount * c.headDim
-        keys = (0..<c.layerCount).map { _ in Tensor(shape: [contextLength, kvDim]) }
-        values = (0..<c.layerCount).map { _ in Tensor(shape: [contextLength, kvDim]) }
+        rowWidth = kvDim
+        let bytes = contextLength * kvDim * (precision == .f16 ? 2 : 4)
+        // calloc: pages the cache never reaches are never touched, so a long context costs memory
+        // only as it fills.
+        keys = (0..<c.layerCount).map { _ in calloc(bytes, 1)! }
+        values = (0..<c.layerCount).map { _ in calloc(bytes, 1)! }
         rope = RoPETable(headDim: c.headDim, base: c.ropeTheta, maxPositions: contextLength,
                          positionScale: c.positionScale, frequencyFactors: model.ropeFrequencyFactors)
         let qDim = c.headCount * c.headDim
         scratch = Scratch(x: Tensor(shape: [maxBatch, c.hiddenSize]), xb: Tensor(shape: [maxBatch, max(c.hiddenSize, qDim)]),
-                          q: Tensor(shape: [maxBatch, qDim]), attention: Tensor(shape: [maxBatch, qDim]),
+                          q: Tensor(shape: [maxBatch, qDim]), k: Tensor(shape: [maxBatch, kvDim]),
+                          v: Tensor(shape: [maxBatch, kvDim]), attention: Tensor(shape: [maxBatch, qDim]),
                           gate: Tensor(shape: [maxBatch, c.intermediateSize]), up: Tensor(shape: [maxBatch, c.intermediateSize]),
                           logits: Tensor(shape: [c.vocabularySize]))
+    }
+
+    deinit {
+        keys.forEach { free($0) }
+        values.forEach { free($0) }
+    }
+
+    func store(keys k: UnsafePointer<Float>, values v: UnsafePointer<Float>, layer: Int, at position: Int, count: Int) {
+        switch precision {
+        case .f16:
+            convertFloatToHalf(k, keys[layer].assumingMemoryBound(to: Float16.self) + position * rowWidth, count: count)
+            convertFloatToHalf(v, values[layer].assumingMemoryBound(to: Float16.self) + position * rowWidth, count: count)
+        case .f32:
+            (keys[layer].assumingMemoryBound(to: Float.self) + position * rowWidth).update(from: k, count: count)
+            (values[layer].assumingMemoryBound(to: Float.self) + position * rowWidth).update(from: v, count: count)
+        }
     }
 
     /// Forgets positions from `newLength` on, so a new prompt that shares a prefix with the cached

@@ -7,10 +7,17 @@ import WeightIO
 /// llama-cpp-python 0.3.36), with the prompt ids llama.cpp itself tokenized. Both the downloaded Q4_1
 /// file and its F32 twin (every block decoded, made here with GGUFFileWriter.convert) are checked.
 final class LlamaCppParityTests: XCTestCase {
-    /// Max |Easel − llama.cpp| over llama.cpp's 256 largest first-step logits, per file; logits here
-    /// range over about ±30. See `testFirstStepLogitsAndGreedyTokensMatchLlamaCpp` for what sets each.
-    static let q4_1FirstStepLogits: Float = 0.08
-    static let f32FirstStepLogits: Float = 0.01
+    /// Max |Easel − llama.cpp| over llama.cpp's 256 largest first-step logits (which lie around 20-25).
+    /// F32 weights: both sides keep K and V in f16 and round Q to f16 for K·Q, but llama.cpp's CPU
+    /// flash attention also accumulates V·softmax in f16 where Easel accumulates in f32; measured max
+    /// 0.0101 over the 6 prompts (f32 KV cache: 0.0147), so 0.02.
+    static let f32FirstStepLogits: Float = 0.02
+    /// Q4_1 weights: llama.cpp quantizes every activation vector to 8-bit Q8_1 blocks before its
+    /// integer dot products; the rounding of each block flips with any tiny upstream difference, so
+    /// nothing short of bit-identical arithmetic reproduces it. Its size is known from llama.cpp
+    /// itself: its own Q4_1 and F32 runs of the same weights differ by up to 0.93 on these prompts.
+    /// Easel (f32 activations in prefill) measured max 0.58; the tolerance is llama.cpp's own gap.
+    static let q4_1FirstStepLogits: Float = 1.0
 
     struct Reference: Decodable {
         struct Case: Decodable {
@@ -48,7 +55,7 @@ final class LlamaCppParityTests: XCTestCase {
             // Greedy tokens must agree up to the first near-tie in llama.cpp's own logits: past a
             // step whose top-2 margin is inside the tolerance, either choice is faithful.
             for (step, expected) in c.greedy.enumerated() {
-                if c.margins[step] < 2 * tolerance { break }
+                if c.margins[step] < tolerance { break }
                 let got = LogitSampler.argmax(logits)
                 XCTAssertEqual(got, expected, "\(name) '\(c.question)': greedy step \(step) (llama.cpp margin \(c.margins[step]))")
                 if got != expected { break }

@@ -4,7 +4,7 @@ import WeightIO
 import XCTest
 
 final class GGUFReaderTests: XCTestCase {
-    let folder = TemporaryFolder()
+    lazy var folder = makeTemporaryFolder()
 
     /// One value of each of the 13 types, plus arrays of strings, of arrays, and an empty array.
     static let allValueTypes: [(String, GGUFValue)] = [
@@ -130,6 +130,8 @@ final class GGUFReaderTests: XCTestCase {
         assertWeightIOError(try g.tensor("matrix", expectedShape: [3, 2]), file: path, mentions: "'matrix'")
         assertWeightIOError(try g.tensor("absent"), file: path, mentions: "'absent' not found")
         assertWeightIOError(try g.weightMatrix("absent"), file: path, mentions: "'absent' not found")
+        assertWeightIOError(try g.bytes(of: "absent"), file: path, mentions: "'absent' not found")
+        XCTAssertEqual(try g.bytes(of: "matrix").count, 24)
     }
 
     /// Every GGML type reads as a matrix when the kernels can compute with it, and is refused with
@@ -165,13 +167,25 @@ final class GGUFReaderTests: XCTestCase {
         XCTAssertEqual(g.string("general.name"), "empty")
     }
 
+    /// Dequantized values may differ from gguf-py's NumPy in the last bit where a kernel fuses d·q + m.
+    static let dequantizedTolerance: Float = 1e-6
+
+    func assertEqual(_ found: [Float], _ expected: [Float], file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(found.count, expected.count, file: file, line: line)
+        for (f, e) in zip(found, expected) {
+            XCTAssertEqual(f, e, accuracy: GGUFReaderTests.dequantizedTolerance, "found \(found), expected \(expected)", file: file, line: line)
+        }
+    }
+
     // MARK: The default model
 
     static let smolLM2Path = "models/SmolLM2-135M-Instruct.Q4_1.gguf"
+    static let firstAttnQBlock: [UInt8] = [15, 48, 216, 185, 69, 135, 101, 64, 111, 101, 22, 75, 103, 118, 100, 80, 34, 103, 101, 90]
 
     /// Expected values read with gguf-py 0.19.0:
     /// `r = gguf.GGUFReader("models/SmolLM2-135M-Instruct.Q4_1.gguf")`; `len(r.tensors)`,
-    /// `r.fields[k].contents()`, `t.data[:4]`, `np.sum(t.data.astype(np.float64))`, `t.data_offset`, `t.n_bytes`.
+    /// `r.fields[k].contents()`, `t.data[:4]`, `np.sum(t.data.astype(np.float64))`, `t.data_offset`, `t.n_bytes`,
+    /// and for the quantized tensor `t.data.reshape(-1)[:20]` (raw bytes).
     func testSmolLM2MatchesGGUFPy() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let path = root.appendingPathComponent(GGUFReaderTests.smolLM2Path).path
@@ -221,6 +235,9 @@ final class GGUFReaderTests: XCTestCase {
         XCTAssertEqual(q.dimensions, [576, 576])
         XCTAssertEqual(q.offset, 33_806_656)
         XCTAssertEqual(q.byteCount, 207_360)
+        // The first Q4_1 block of blk.0.attn_q.weight: gguf-py's `t.data[0, :20]` (f16 d, f16 m, 16 bytes qs).
+        XCTAssertEqual(try g.bytes(of: "blk.0.attn_q.weight").count, 207_360)
+        XCTAssertEqual(Array(try g.bytes(of: "blk.0.attn_q.weight").prefix(20)), GGUFReaderTests.firstAttnQBlock)
         XCTAssertEqual(Dictionary(grouping: g.tensorInfos, by: \.type).mapValues(\.count), [.q4_1: 210, .f32: 61, .q8_0: 1])
 
         let norm = try g.tensor("blk.0.attn_norm.weight", expectedShape: [576])
@@ -230,9 +247,22 @@ final class GGUFReaderTests: XCTestCase {
         XCTAssertEqual(Array(outputNorm.scalars.prefix(4)), [1.7578125, 1.8203125, 1.78125, 1.6015625])
         XCTAssertEqual(outputNorm.scalars.reduce(0.0) { $0 + Double($1) }, 1038.33203125, accuracy: 1e-6)
 
-        if GGMLType.q4_1.isComputable {
+        // Quantized rows, widened by the tensor core's kernels from where the loader points:
+        // gguf-py's `gguf.quants.dequantize(t.data, t.tensor_type)` rows.
+        if GGMLType.q4_1.isComputable && GGMLType.q8_0.isComputable {
             let wq = try g.weightMatrix("blk.0.attn_q.weight")
             XCTAssertEqual([wq.rows, wq.cols], [576, 576])
+            let q = try g.tensor("blk.0.attn_q.weight")
+            assertEqual(Array(q.scalars.prefix(4)), [-0.0963134765625, 0.1573486328125, -0.0963134765625, -0.73046875])
+            assertEqual(Array(q.scalars.suffix(3)), [-0.096832275390625, -0.14984130859375, -0.255859375])
+            let embedding = try g.weightMatrix("token_embd.weight", expectedShape: [49152, 576])
+            var row = [Float](repeating: 0, count: 576)
+            dequantizeRow(.q8_0, embedding.row(0), &row, count: 576)
+            assertEqual(Array(row.prefix(4)), [-0.10654449462890625, 0.032978057861328125, 0.048198699951171875, -0.022830963134765625])
+            dequantizeRow(.q8_0, embedding.row(49151), &row, count: 576)
+            assertEqual(Array(row.suffix(4)), [0.07819175720214844, 0.12858200073242188, -0.11989402770996094, -0.0417022705078125])
+            dequantizeRow(.q8_0, embedding.row(1), &row, count: 576)
+            XCTAssertEqual(row.reduce(0.0) { $0 + Double($1) }, 0.35922718048095703, accuracy: 1e-5)
         } else {
             assertWeightIOError(try g.weightMatrix("blk.0.attn_q.weight"), file: path, mentions: "Q4_1")
         }

@@ -36,7 +36,7 @@ final class KeyRemapTests: XCTestCase {
 
     /// A single-file checkpoint seen as one sub-model under diffusers names.
     func testRemappedWeightsServesRenamedTensors() throws {
-        let folder = TemporaryFolder()
+        let folder = makeTemporaryFolder()
         var w = SafetensorsWriter()
         w.addF32("first_stage_model.decoder.conv_in.weight", shape: [1, 2], values: [1, 2])
         w.addF32("first_stage_model.decoder.norm_out.gamma", shape: [2], values: [3, 4])
@@ -59,7 +59,7 @@ final class KeyRemapTests: XCTestCase {
     }
 
     func testRemappingTwoKeysOntoOneIsAnError() throws {
-        let folder = TemporaryFolder()
+        let folder = makeTemporaryFolder()
         var w = SafetensorsWriter()
         w.addF32("a.weight", shape: [1], values: [1])
         w.addF32("b.weight", shape: [1], values: [2])

@@ -4,7 +4,7 @@ import WeightIO
 import XCTest
 
 final class SafetensorsTests: XCTestCase {
-    let folder = TemporaryFolder()
+    lazy var folder = makeTemporaryFolder()
 
     // Values exact in each dtype, so reading back must give them bit for bit.
     static let f32Values: [Float] = [1, -2.5, 3.25e-7, 1e30, -0.0, .greatestFiniteMagnitude]
@@ -98,6 +98,7 @@ final class SafetensorsTests: XCTestCase {
 
     // MARK: Sharded checkpoints and folders
 
+    @discardableResult
     func writeShardedFolder(_ name: String, indexName: String = "model.safetensors.index.json",
                             weightMap: [String: String]? = nil) -> String {
         var one = SafetensorsWriter()
@@ -132,6 +133,10 @@ final class SafetensorsTests: XCTestCase {
         let opened = try openWeights(path: folder.path("sharded"))
         XCTAssertTrue(opened is SafetensorsIndex)
         XCTAssertEqual(opened.tensorNames, index.tensorNames)
+
+        // transformers' variant spelling of the index, found in a folder.
+        writeShardedFolder("variant", indexName: "model.safetensors.index.fp16.json")
+        XCTAssertEqual(try openWeights(path: folder.path("variant")).path, folder.path("variant/model.safetensors.index.fp16.json"))
     }
 
     func testIndexNamingATensorItsShardLacksIsAnError() throws {

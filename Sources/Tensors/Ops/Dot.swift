@@ -28,3 +28,41 @@
     }
     while i < n { y[i] += alpha * x[i]; i += 1 }
 }
+
+/// Σ a[i]·b[i] with b stored as IEEE half: the attention scores over an f16 KV cache.
+@inline(__always) public func dot(_ a: UnsafePointer<Float>, half b: UnsafePointer<Float16>, _ n: Int) -> Float {
+    var acc = SIMD16<Float>()
+    var i = 0
+    while i + 16 <= n {
+        let bv = SIMD16<Float>(UnsafeRawPointer(b + i).loadUnaligned(as: SIMD16<Float16>.self))
+        acc += UnsafeRawPointer(a + i).loadUnaligned(as: SIMD16<Float>.self) * bv
+        i += 16
+    }
+    var s = acc.sum()
+    while i < n { s += a[i] * Float(b[i]); i += 1 }
+    return s
+}
+
+/// y[i] += alpha · x[i] with x stored as IEEE half.
+@inline(__always) public func axpy(_ alpha: Float, half x: UnsafePointer<Float16>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
+    let va = SIMD16<Float>(repeating: alpha)
+    var i = 0
+    while i + 16 <= n {
+        let xv = SIMD16<Float>(UnsafeRawPointer(x + i).loadUnaligned(as: SIMD16<Float16>.self))
+        let yv = UnsafeRawPointer(y + i).loadUnaligned(as: SIMD16<Float>.self)
+        UnsafeMutableRawPointer(y + i).storeBytes(of: yv + va * xv, as: SIMD16<Float>.self)
+        i += 16
+    }
+    while i < n { y[i] += alpha * Float(x[i]); i += 1 }
+}
+
+/// Narrows n floats to halves (round to nearest even, as F16C's vcvtps2ph).
+public func convertFloatToHalf(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float16>, count n: Int) {
+    var i = 0
+    while i + 16 <= n {
+        let v = SIMD16<Float16>(UnsafeRawPointer(src + i).loadUnaligned(as: SIMD16<Float>.self))
+        UnsafeMutableRawPointer(dst + i).storeBytes(of: v, as: SIMD16<Float16>.self)
+        i += 16
+    }
+    while i < n { dst[i] = Float16(src[i]); i += 1 }
+}

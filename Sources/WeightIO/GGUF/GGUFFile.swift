@@ -24,7 +24,10 @@ public final class GGUFFile: WeightStore, @unchecked Sendable {
     public let tensorInfos: [GGUFTensorInfo]
     /// Absolute offset of the data section (tensor offsets in the header are relative to it).
     public let dataOffset: Int
+    /// Tensor names in file order.
+    public let tensorNames: [String]
     private let tensorsByName: [String: StoredTensor]
+    private let infoIndex: [String: Int]
 
     /// "GGUF" read as a little-endian u32.
     static let magic: UInt32 = 0x4655_4747
@@ -128,9 +131,13 @@ public final class GGUFFile: WeightStore, @unchecked Sendable {
             guard let elements = checkedElementCount(r.dimensions) else {
                 throw WeightIOError.malformed(file: path, reason: "tensor '\(r.name)' has dimensions \(r.dimensions) whose product overflows")
             }
-            guard (r.dimensions.first ?? 1) % r.type.blockSize == 0, let bytes = r.type.byteCount(elements: elements) else {
+            guard (r.dimensions.first ?? 1) % r.type.blockSize == 0 else {
                 throw WeightIOError.malformed(
                     file: path, reason: "tensor '\(r.name)' has \(r.type) rows of \(r.dimensions.first ?? 1) elements, not whole blocks of \(r.type.blockSize)")
+            }
+            guard let bytes = r.type.byteCount(elements: elements) else {
+                throw WeightIOError.malformed(
+                    file: path, reason: "tensor '\(r.name)' has dimensions \(r.dimensions) whose size in bytes overflows")
             }
             guard r.offset % alignment == 0 else {
                 throw WeightIOError.malformed(file: path, reason: "tensor '\(r.name)' offset \(r.offset) is not a multiple of the alignment \(alignment)")
@@ -149,10 +156,10 @@ public final class GGUFFile: WeightStore, @unchecked Sendable {
                                           offset: start, byteCount: bytes, elementCount: elements)
         }
         tensorInfos = infos
+        tensorNames = infos.map(\.name)
         tensorsByName = byName
+        infoIndex = Dictionary(uniqueKeysWithValues: infos.enumerated().map { ($1.name, $0) })
     }
-
-    public var tensorNames: [String] { tensorInfos.map(\.name) }
 
     public func contains(_ name: String) -> Bool { tensorsByName[name] != nil }
 
@@ -160,7 +167,14 @@ public final class GGUFFile: WeightStore, @unchecked Sendable {
 
     public func type(of name: String) -> GGMLType? { tensorsByName[name]?.type }
 
-    public func tensorInfo(_ name: String) -> GGUFTensorInfo? { tensorInfos.first { $0.name == name } }
+    public func tensorInfo(_ name: String) -> GGUFTensorInfo? { infoIndex[name].map { tensorInfos[$0] } }
+
+    /// A tensor's stored bytes, whatever its type (quantized blocks as ggml lays them out), for
+    /// code that decodes blocks itself, such as the kernel tests. Valid while this file lives.
+    public func bytes(of name: String) throws -> UnsafeRawBufferPointer {
+        let t = try stored(name)
+        return try file.bytes(at: t.offset, count: t.byteCount)
+    }
 
     public func weightMatrix(_ name: String) throws -> WeightMatrix {
         try StoredTensorReader.weightMatrix(stored(name), in: file)
@@ -224,24 +238,25 @@ struct GGUFReader {
         guard let type = GGUFValueType(rawValue: rawType) else {
             throw WeightIOError.malformed(file: file.path, reason: "metadata '\(key)' has unknown value type \(rawType)")
         }
-        let what = "the value of '\(key)'"
+        // Built only for an error message: a vocabulary has ~10^5 values.
+        func what() -> String { "the value of '\(key)'" }
         switch type {
-        case .uint8: return .uint8(try read(what))
-        case .int8: return .int8(try read(what))
-        case .uint16: return .uint16(try read(what))
-        case .int16: return .int16(try read(what))
-        case .uint32: return .uint32(try read(what))
-        case .int32: return .int32(try read(what))
-        case .float32: return .float32(try read(what))
-        case .uint64: return .uint64(try read(what))
-        case .int64: return .int64(try read(what))
-        case .float64: return .float64(try read(what))
+        case .uint8: return .uint8(try read(what()))
+        case .int8: return .int8(try read(what()))
+        case .uint16: return .uint16(try read(what()))
+        case .int16: return .int16(try read(what()))
+        case .uint32: return .uint32(try read(what()))
+        case .int32: return .int32(try read(what()))
+        case .float32: return .float32(try read(what()))
+        case .uint64: return .uint64(try read(what()))
+        case .int64: return .int64(try read(what()))
+        case .float64: return .float64(try read(what()))
         case .bool:
-            let b: UInt8 = try read(what)
+            let b: UInt8 = try read(what())
             guard b <= 1 else { throw WeightIOError.malformed(file: file.path, reason: "metadata '\(key)' has bool byte \(b)") }
             return .bool(b == 1)
         case .string:
-            return .string(try string(what))
+            return .string(try string(what()))
         case .array:
             guard depth < GGUFFile.maximumNesting else {
                 throw WeightIOError.malformed(file: file.path, reason: "metadata '\(key)' nests arrays deeper than \(GGUFFile.maximumNesting)")

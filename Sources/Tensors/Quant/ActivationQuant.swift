@@ -1,0 +1,183 @@
+// 8-bit activation blocks, as llama.cpp quantizes the input vector inside its quantized dot products
+// (ggml-quants.c quantize_row_q8_0_ref / q8_1_ref / q8_K_ref). Using the same integers makes Easel's
+// products match llama.cpp's to float rounding instead of to the activation quantization error.
+
+/// Q8_0 (34 bytes per 32 values: f16 d, 32 × Int8), ggml's reference rounding: d = amax / 127,
+/// q = roundf(x · (1 / d)) with ties away from zero. gguf-py's Q8_0 quantizer is bit-exact with it.
+/// (llama.cpp's AVX2 build rounds ties to even with 127 / amax instead; the two differ by one step on
+/// rare ties only.)
+public func quantizeRowQ8_0(_ x: UnsafePointer<Float>, _ dst: UnsafeMutableRawPointer, count: Int) {
+    precondition(count % 32 == 0, "Q8_0 rows are whole blocks of 32, got \(count)")
+    for i in 0..<(count / 32) {
+        let d = quantizeBlock32(x + 32 * i, dst + 34 * i + 2)
+        dst.storeBytes(of: floatToHalf(d), toByteOffset: 34 * i, as: UInt16.self)
+    }
+}
+
+/// Q8_1 (36 bytes per 32 values: f16 d, f16 s = d · Σq, 32 × Int8): Q8_0's integers plus their sum,
+/// which carries the Q4_1/Q5_1 minimum term of the dot product.
+public func quantizeRowQ8_1(_ x: UnsafePointer<Float>, _ dst: UnsafeMutableRawPointer, count: Int) {
+    precondition(count % 32 == 0, "Q8_1 rows are whole blocks of 32, got \(count)")
+    for i in 0..<(count / 32) {
+        let block = dst + 36 * i
+        let d = quantizeBlock32(x + 32 * i, block + 4)
+        var sum: Int32 = 0
+        for j in 0..<32 { sum += Int32(block.load(fromByteOffset: 4 + j, as: Int8.self)) }
+        block.storeBytes(of: floatToHalf(d), toByteOffset: 0, as: UInt16.self)
+        block.storeBytes(of: floatToHalf(Float(sum) * d), toByteOffset: 2, as: UInt16.self)
+    }
+}
+
+/// Q8_K (292 bytes per 256 values: f32 d, 256 × Int8, 16 × Int16 sums of consecutive 16s). The value
+/// of largest magnitude maps to −127; rounding is to nearest, ties to even (ggml's nearest_int).
+public func quantizeRowQ8_K(_ x: UnsafePointer<Float>, _ dst: UnsafeMutableRawPointer, count: Int) {
+    precondition(count % 256 == 0, "Q8_K rows are whole blocks of 256, got \(count)")
+    for i in 0..<(count / 256) {
+        let block = dst + 292 * i, v = x + 256 * i
+        var amax: Float = 0, signedMax: Float = 0
+        for j in 0..<256 where abs(v[j]) > amax { amax = abs(v[j]); signedMax = v[j] }
+        guard amax != 0 else {
+            block.initializeMemory(as: UInt8.self, repeating: 0, count: 292)
+            continue
+        }
+        let iscale = -127 / signedMax
+        for j in 0..<256 {
+            let q = saturatingInt8((iscale * v[j]).rounded(.toNearestOrEven))
+            block.storeBytes(of: q, toByteOffset: 4 + j, as: Int8.self)
+        }
+        for g in 0..<16 {
+            var sum: Int16 = 0
+            for j in 0..<16 { sum += Int16(block.load(fromByteOffset: 4 + 16 * g + j, as: Int8.self)) }
+            block.storeBytes(of: sum, toByteOffset: 260 + 2 * g, as: Int16.self)
+        }
+        block.storeBytes(of: 1 / iscale, toByteOffset: 0, as: Float.self)
+    }
+}
+
+/// Quantizes 32 values to Int8 at `q`, returns d (before f16 rounding, as ggml multiplies by 1/d).
+@inline(__always) private func quantizeBlock32(_ x: UnsafePointer<Float>, _ q: UnsafeMutableRawPointer) -> Float {
+    var amax: Float = 0
+    for j in 0..<32 { amax = max(amax, abs(x[j])) }
+    let d = amax / 127
+    let id: Float = d != 0 ? 1 / d : 0
+    for j in 0..<32 {
+        q.storeBytes(of: saturatingInt8((x[j] * id).rounded(.toNearestOrAwayFromZero)), toByteOffset: j, as: Int8.self)
+    }
+    return d
+}
+
+/// Which 8-bit activation format a weight type's dot kernel takes (ggml's `vec_dot_type`).
+enum ActivationFormat {
+    /// Blocks of 32 with d and s = d·Σq (both f16-rounded): Q8_0 and Q8_1 share the integers.
+    case q8
+    /// Blocks of 256 with an f32 d and Σq for each 16.
+    case q8K
+
+    init?(weights type: GGMLType) {
+        switch type {
+        case .q4_0, .q4_1, .q5_0, .q5_1, .q8_0: self = .q8
+        case .q4_K, .q5_K, .q6_K: self = .q8K
+        default: return nil
+        }
+    }
+
+    var blockSize: Int { self == .q8 ? 32 : 256 }
+}
+
+/// Rows of activations quantized once per matmul and read by every weight row's dot product.
+/// The integers are widened to Int16 and each 32 of them reordered as their 16 even-indexed values,
+/// then their 16 odd-indexed ones: that is the order in which the kernels split a weight's bytes
+/// into 16-bit lanes, so a weight lane and its activation lane meet without shuffles.
+struct QuantizedActivations {
+    let format: ActivationFormat
+    let rows: Int, cols: Int
+    /// [rows, cols] integers, even/odd ordered within each 32.
+    let q: UnsafeMutablePointer<Int16>
+    /// [rows, cols / blockSize]: d as the weights' dot products use it (f16-rounded for .q8).
+    let scale: UnsafeMutablePointer<Float>
+    /// [rows, cols / 32] for .q8: Q8_1's s = d · Σq, f16-rounded as ggml stores it.
+    let sum: UnsafeMutablePointer<Float>
+    /// .q8: [rows, cols / 32] d · Σq unrounded, for the Q4_0/Q5_0 offsets (−8, −16).
+    let scaledSum: UnsafeMutablePointer<Float>
+    /// .q8K: [rows, cols / 16] Σq of each consecutive 16 (ggml's bsums).
+    let groupSums: UnsafeMutablePointer<Int32>
+
+    init(format: ActivationFormat, x: UnsafePointer<Float>, rows: Int, cols: Int) {
+        precondition(cols % format.blockSize == 0, "activation row of \(cols) is not whole \(format) blocks")
+        self.format = format
+        self.rows = rows
+        self.cols = cols
+        let blocks = rows * cols / format.blockSize
+        q = .allocate(capacity: rows * cols)
+        scale = .allocate(capacity: blocks)
+        sum = .allocate(capacity: format == .q8 ? blocks : 0)
+        scaledSum = .allocate(capacity: format == .q8 ? blocks : 0)
+        groupSums = .allocate(capacity: format == .q8K ? blocks * 16 : 0)
+        let scratch = UnsafeMutableRawPointer.allocate(byteCount: 292, alignment: 16)
+        defer { scratch.deallocate() }
+        for i in 0..<blocks {
+            let src = x + i * format.blockSize, dq = q + i * format.blockSize
+            switch format {
+            case .q8:
+                quantizeRowQ8_1(src, scratch, count: 32)
+                scale[i] = halfBitsToFloat(scratch.load(as: UInt16.self))
+                sum[i] = halfBitsToFloat(scratch.load(fromByteOffset: 2, as: UInt16.self))
+                scaledSum[i] = scale[i] * Float(evenOddWiden(scratch + 4, dq, count: 32))
+            case .q8K:
+                quantizeRowQ8_K(src, scratch, count: 256)
+                scale[i] = scratch.load(as: Float.self)
+                for g in 0..<16 {
+                    groupSums[16 * i + g] = Int32(scratch.load(fromByteOffset: 260 + 2 * g, as: Int16.self))
+                }
+                _ = evenOddWiden(scratch + 4, dq, count: 256)
+            }
+        }
+    }
+
+    func deallocate() {
+        q.deallocate(); scale.deallocate(); sum.deallocate(); scaledSum.deallocate(); groupSums.deallocate()
+    }
+
+    /// Row `r`'s pointers, as the dot kernels take them.
+    func row(_ r: Int) -> ActivationRow {
+        let blocks = cols / format.blockSize
+        let small = format == .q8 ? r * blocks : 0, groups = format == .q8K ? r * blocks * 16 : 0
+        return ActivationRow(q: q + r * cols, scale: scale + r * blocks, sum: sum + small,
+                             scaledSum: scaledSum + small, groupSums: groupSums + groups)
+    }
+}
+
+struct ActivationRow {
+    let q: UnsafePointer<Int16>
+    let scale: UnsafePointer<Float>
+    let sum: UnsafePointer<Float>
+    let scaledSum: UnsafePointer<Float>
+    let groupSums: UnsafePointer<Int32>
+
+    init(q: UnsafeMutablePointer<Int16>, scale: UnsafeMutablePointer<Float>, sum: UnsafeMutablePointer<Float>,
+         scaledSum: UnsafeMutablePointer<Float>, groupSums: UnsafeMutablePointer<Int32>) {
+        self.q = UnsafePointer(q); self.scale = UnsafePointer(scale); self.sum = UnsafePointer(sum)
+        self.scaledSum = UnsafePointer(scaledSum); self.groupSums = UnsafePointer(groupSums)
+    }
+}
+
+/// A rounded value to Int8 without trapping: activations that overflowed to inf or NaN upstream give
+/// a wrong product (as in llama.cpp), not a crash.
+@inline(__always) private func saturatingInt8(_ r: Float) -> Int8 {
+    r.isNaN ? 0 : Int8(Swift.max(-127, Swift.min(127, r)))
+}
+
+/// Widens `count` Int8 (a multiple of 32) to Int16, each 32 as evens then odds; returns their sum.
+@inline(__always) private func evenOddWiden(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Int16>, count: Int) -> Int32 {
+    var total: Int32 = 0
+    for base in stride(from: 0, to: count, by: 32) {
+        for i in 0..<16 {
+            let e = src.load(fromByteOffset: base + 2 * i, as: Int8.self)
+            let o = src.load(fromByteOffset: base + 2 * i + 1, as: Int8.self)
+            dst[base + i] = Int16(e)
+            dst[base + 16 + i] = Int16(o)
+            total += Int32(e) + Int32(o)
+        }
+    }
+    return total
+}

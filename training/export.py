@@ -1,0 +1,117 @@
+"""Export easel-mini as a diffusers Stable Diffusion v1 folder in fp16 safetensors.
+
+  python3 training/export.py --out easel-mini
+
+Takes the UNet's EMA weights (runs/unet/model) and the exact VAE and CLIP it was trained against
+(runs/unet/frozen/), writes model_index.json, text_encoder/, tokenizer/, unet/, vae/, scheduler/
+(SD v1.4's PNDM config) and vision_model/ (the CLIP vision tower with its projection, plus the text
+projection and logit scale in vision_model/text_projection.safetensors, for zero-shot evaluation),
+then loads the folder back with StableDiffusionPipeline, draws a sample grid and times one image.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+
+import numpy as np
+import torch
+from PIL import Image
+
+import common
+import dataset
+import models
+
+# SD v1.4's scheduler/scheduler_config.json (CompVis/stable-diffusion-v1-4), keys and values as published
+# (clip_sample is a DDIM key that file carries; PNDMScheduler ignores it).
+SD14_SCHEDULER = {"_class_name": "PNDMScheduler", "_diffusers_version": "0.7.0.dev0", "beta_end": 0.012,
+                  "beta_schedule": "scaled_linear", "beta_start": 0.00085, "num_train_timesteps": 1000,
+                  "set_alpha_to_one": False, "skip_prk_steps": True, "steps_offset": 1, "trained_betas": None,
+                  "clip_sample": False}
+
+
+def export(out: str) -> None:
+    from diffusers import AutoencoderKL, PNDMScheduler, StableDiffusionPipeline, UNet2DConditionModel
+    from safetensors.torch import load_file, save_file
+    from transformers import CLIPModel, CLIPTextModel, CLIPVisionModelWithProjection
+
+    frozen = os.path.join(common.RUNS, "unet", "frozen")
+    vae = AutoencoderKL.from_pretrained(os.path.join(frozen, "vae"))
+    clip = CLIPModel.from_pretrained(os.path.join(frozen, "clip"))
+    unet = UNet2DConditionModel.from_pretrained(os.path.join(common.RUNS, "unet", "model"))
+
+    text = CLIPTextModel(clip.config.text_config)
+    text.load_state_dict(clip.text_model.state_dict())  # transformers 5: CLIPTextModel is the text transformer itself
+    vision = CLIPVisionModelWithProjection(clip.config.vision_config)
+    vision.vision_model.load_state_dict(clip.vision_model.state_dict())
+    vision.visual_projection.load_state_dict(clip.visual_projection.state_dict())
+
+    tok = models.tokenizer()
+    pipe = StableDiffusionPipeline(vae=vae, text_encoder=text, tokenizer=tok, unet=unet,
+                                   scheduler=PNDMScheduler.from_config(SD14_SCHEDULER), safety_checker=None,
+                                   feature_extractor=None, requires_safety_checker=False)
+    pipe.to(torch.float16)
+    pipe.save_pretrained(out, safe_serialization=True)
+    # SD v1.x text encoders store their keys under "text_model." (CLIPTextModel of transformers 4);
+    # transformers 5 saves them bare but still loads the prefixed form, so write what SD v1.4 has.
+    te = os.path.join(out, "text_encoder", "model.safetensors")
+    bare = load_file(te)
+    save_file({"text_model." + k: v.contiguous() for k, v in bare.items()}, te, metadata={"format": "pt"})
+    with open(os.path.join(out, "scheduler", "scheduler_config.json"), "w") as f:
+        json.dump(SD14_SCHEDULER, f, indent=2)
+    vision.to(torch.float16).save_pretrained(os.path.join(out, "vision_model"), safe_serialization=True)
+    save_file({"text_projection.weight": clip.text_projection.weight.detach().half().contiguous(),
+               "logit_scale": clip.logit_scale.detach().half().reshape(1)},
+              os.path.join(out, "vision_model", "text_projection.safetensors"))
+
+
+def folder_bytes(path: str) -> int:
+    return sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(path) for f in fs)
+
+
+@torch.no_grad()
+def samples(out: str, steps: int, guidance: float, seed: int) -> dict:
+    """A grid of held-in and held-out prompts (fp32 on CPU), and the time of one image."""
+    from diffusers import StableDiffusionPipeline
+
+    from transformers import CLIPTextModel
+
+    _, info = CLIPTextModel.from_pretrained(os.path.join(out, "text_encoder"), output_loading_info=True)
+    if info["missing_keys"] or info["unexpected_keys"]:
+        raise SystemExit(f"text_encoder does not load cleanly: {info}")
+    pipe = StableDiffusionPipeline.from_pretrained(out, torch_dtype=torch.float32)
+    pipe.set_progress_bar_config(disable=True)
+    prompts = [dataset.make_example(0, "val", i)[1] for i in range(8)]
+    prompts += [dataset.make_example(0, "heldout", i)[1] for i in range(8)]
+    g = torch.Generator().manual_seed(seed)
+    t = time.time()
+    pipe(prompts[0], height=64, width=64, num_inference_steps=steps, guidance_scale=guidance, generator=g)
+    one = time.time() - t
+    g = torch.Generator().manual_seed(seed)
+    imgs = pipe(prompts, height=64, width=64, num_inference_steps=steps, guidance_scale=guidance,
+                generator=g, output_type="np").images
+    imgs = (np.clip(imgs, 0, 1) * 255).round().astype(np.uint8)
+    grid = np.concatenate([np.concatenate(list(imgs[r * 8:(r + 1) * 8]), axis=1) for r in range(2)], axis=0)
+    Image.fromarray(grid).save(os.path.join(out, "samples.png"))
+    return {"prompts": prompts, "seconds_per_image": one, "steps": steps, "guidance": guidance, "seed": seed}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--out", default=os.path.join(common.HERE, "..", "easel-mini"))
+    p.add_argument("--steps", type=int, default=20)
+    p.add_argument("--guidance", type=float, default=7.5)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=2)
+    args = p.parse_args()
+    torch.set_num_threads(args.threads)
+    export(args.out)
+    info = samples(args.out, args.steps, args.guidance, args.seed)
+    info["bytes"] = folder_bytes(args.out)
+    print(json.dumps(info, indent=1))
+
+
+if __name__ == "__main__":
+    main()
