@@ -250,9 +250,20 @@ def make_tokenizer_cases():
     dump({"cases": cases}, "clip", "tokenizer_cases.json")
 
 
+
+
+def make_tokenizer_json_copy():
+    """transformers 5 saves a CLIPTokenizer as tokenizer.json only (no vocab.json/merges.txt), as easel-mini's
+    export does: Fixtures/clip-tokenizer-json is tiny-sd's tokenizer saved that way."""
+    from transformers import CLIPTokenizer
+    tok = CLIPTokenizer.from_pretrained(os.path.join(ROOT, "tiny-sd", "tokenizer"))
+    tok.save_pretrained(os.path.join(ROOT, "clip-tokenizer-json"))
+
+
 if __name__ == "__main__":
     if "--tokenizer-only" in sys.argv:
         make_tokenizer_cases()
     else:
         main()
         make_tokenizer_cases()
+        make_tokenizer_json_copy()
