@@ -92,11 +92,17 @@ func matmulByRowDots(_ w: WeightMatrix, _ x: UnsafePointer<Float>, batch: Int, _
     }
 }
 
-/// Rows of W widened per SGEMM call: 256 rows of a 4096-wide layer is 4 MiB of scratch.
-let panelRows = 256
+/// Floats of W widened per SGEMM call (8 MiB): 512 rows of a 4096-wide layer, 3640 of a 576-wide one
+/// (every SmolLM2 layer but the output in one panel). Each panel alternates our dequantizing threads
+/// with OpenBLAS's, whose workers spin for a while after a call and compete with ours, so fewer, larger
+/// panels are faster (KernelBench, Q4_K 4096×4096 at batch 16: 140 ms in 256-row panels, 24-35 ms here).
+let panelFloats = 2 << 20
+
+/// Rows per panel for a `cols`-wide matrix: at least 16, so very wide rows still batch up.
+func panelRows(cols: Int) -> Int { max(16, panelFloats / max(cols, 1)) }
 
 func matmulByPanels(_ w: WeightMatrix, _ x: UnsafePointer<Float>, batch: Int, _ y: UnsafeMutablePointer<Float>) {
-    let rowsPerPanel = min(panelRows, w.rows)
+    let rowsPerPanel = min(panelRows(cols: w.cols), w.rows)
     let panel = UnsafeMutablePointer<Float>.allocate(capacity: rowsPerPanel * w.cols)
     defer { panel.deallocate() }
     var r0 = 0
