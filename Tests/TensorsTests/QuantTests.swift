@@ -348,7 +348,8 @@ final class QuantTests: XCTestCase {
 
     func testPanelPathMatchesFloatTwin() {
         for type in Self.quantTypes {
-            let cols = type.blockSize == 256 ? 256 : 64, rows = 260, batch = 5   // 260 rows: two panels
+            let cols = type.blockSize == 256 ? 512 : 256, batch = 5
+            let rows = panelRows(cols: cols) + 3   // a full panel and a partial one
             let w = randomWeights(type, rows: rows, cols: cols, seed: 77 + UInt64(type.rawValue))
             let wf = Reference.dequantize(type, w)
             let x = randoms(batch * cols, seed: 8)

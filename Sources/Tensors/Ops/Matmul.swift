@@ -4,9 +4,10 @@ import COpenBLAS
 /// x is [batch, W.cols] and y is [batch, W.rows], both row-major and contiguous.
 ///
 /// - Float32 weights go straight to OpenBLAS.
-/// - Batches under `rowDotBatchLimit` (decoding) use the row-dot kernels on the stored blocks, rows
-///   split across threads. Quantized types first quantize x to 8-bit blocks, as llama.cpp does, and
-///   multiply integers (VecDot.swift); f16 and bf16 convert on the fly against f32 x.
+/// - Batches under `rowDotBatchLimit` (`halfRowDotBatchLimit` for f16/bf16) use the row-dot kernels
+///   on the stored blocks, rows split across threads. Quantized types first quantize x to 8-bit
+///   blocks, as llama.cpp does, and multiply integers (VecDot.swift); f16 and bf16 convert on the
+///   fly against f32 x.
 /// - Larger batches (prefill, diffusion) widen a panel of rows at a time into a scratch buffer and
 ///   multiply it with SGEMM: f32 activations, so results differ from llama.cpp's by its activation
 ///   quantization error, and no more than one panel of weights is ever dequantized.
@@ -29,7 +30,8 @@ public func matmul(_ w: WeightMatrix, _ x: UnsafePointer<Float>, batch: Int, _ y
         }
         return
     }
-    if batch < rowDotBatchLimit {
+    let limit = ActivationFormat(weights: w.type) == nil ? halfRowDotBatchLimit : rowDotBatchLimit
+    if batch < limit {
         matmulByRowDots(w, x, batch: batch, y)
     } else {
         matmulByPanels(w, x, batch: batch, y)
@@ -41,6 +43,10 @@ public func matmul(_ w: WeightMatrix, _ x: UnsafePointer<Float>, batch: Int, _ y
 /// shared 2-core machine (best of 20): Q4_1 1536×576 row dots 517 µs vs panels 708 µs at batch 8,
 /// 990 µs vs 768 µs at batch 16; Q4_K 4096×4096 crosses over in the same range.
 let rowDotBatchLimit = 8
+
+/// f16/bf16 row dots convert every weight again for each batch row, as costly as the panel path's one
+/// conversion, so only a single row (decoding) takes them.
+let halfRowDotBatchLimit = 2
 
 /// Rows per parallel chunk floor: below this a thread hand-off costs more than it saves.
 let rowDotGrain = 16
@@ -86,11 +92,17 @@ func matmulByRowDots(_ w: WeightMatrix, _ x: UnsafePointer<Float>, batch: Int, _
     }
 }
 
-/// Rows of W widened per SGEMM call: 256 rows of a 4096-wide layer is 4 MiB of scratch.
-let panelRows = 256
+/// Floats of W widened per SGEMM call (8 MiB): 512 rows of a 4096-wide layer, 3640 of a 576-wide one
+/// (every SmolLM2 layer but the output in one panel). Each panel alternates our dequantizing threads
+/// with OpenBLAS's, whose workers spin for a while after a call and compete with ours, so fewer, larger
+/// panels are faster (KernelBench, Q4_K 4096×4096 at batch 16: 140 ms in 256-row panels, 24-35 ms here).
+let panelFloats = 2 << 20
+
+/// Rows per panel for a `cols`-wide matrix: at least 16, so very wide rows still batch up.
+func panelRows(cols: Int) -> Int { max(16, panelFloats / max(cols, 1)) }
 
 func matmulByPanels(_ w: WeightMatrix, _ x: UnsafePointer<Float>, batch: Int, _ y: UnsafeMutablePointer<Float>) {
-    let rowsPerPanel = min(panelRows, w.rows)
+    let rowsPerPanel = min(panelRows(cols: w.cols), w.rows)
     let panel = UnsafeMutablePointer<Float>.allocate(capacity: rowsPerPanel * w.cols)
     defer { panel.deallocate() }
     var r0 = 0

@@ -62,14 +62,15 @@ public enum KernelBench {
             let y = UnsafeMutablePointer<Float>.allocate(capacity: c.batch * c.rows)
             defer { x.deallocate(); y.deallocate() }
             for i in 0..<(c.batch * c.cols) { x[i] = Float(i % 13) / 6.5 - 1 }
-            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: c.path == "dequant" ? panelRows * c.cols : 0)
+            let panel = panelRows(cols: c.cols)
+            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: c.path == "dequant" ? panel * c.cols : 0)
             defer { scratch.deallocate() }
             let call = {
                 switch c.path {
                 case "panel": matmulByPanels(w, x, batch: c.batch, y)
                 case "dequant":
                     Parallel.forRanges(c.rows, grain: 8) { range in
-                        for r in range { dequantizeRow(c.type, w.row(r), scratch + (r % panelRows) * c.cols, count: c.cols) }
+                        for r in range { dequantizeRow(c.type, w.row(r), scratch + (r % panel) * c.cols, count: c.cols) }
                     }
                 default: matmulByRowDots(w, x, batch: c.batch, y)
                 }
