@@ -27,7 +27,7 @@ final class KernelParityTests: XCTestCase {
     }
 
     func testHalfWeightsMatchFloatWeightsThroughThePanelPath() {
-        let rows = 300, cols = 32   // 300 rows: more than one panel
+        let rows = 300, cols = 32
         let w = randoms(rows * cols, seed: 9).map { Float(Float16($0)) }
         let halves = w.map { floatToHalf($0) }
         let x = randoms(2 * cols, seed: 4)
