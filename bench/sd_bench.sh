@@ -3,7 +3,8 @@
 # (SD v1.4-shaped random fp16 weights from tools/make_sd_bench_model.py; batch 2 for guidance, 64x64 latents,
 # 77 text positions), the two alternating ROUNDS times, medians of the rounds. Then one whole 512x512 20-step
 # generation by Easel for its time and peak RSS. Writes bench/results/sd.md (the lines for BENCHMARKS.md).
-# Usage: bench/sd_bench.sh [ROUNDS]   (THREADS defaults to the core count)
+# Usage: bench/sd_bench.sh [ROUNDS]   (THREADS defaults to the core count; FULL_STEPS to 20: the whole generation's
+# step count, whose peak RSS is the memory target; fewer steps give the same peak, sooner)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-3}
@@ -20,7 +21,7 @@ for i in $(seq "$rounds"); do
     .build/release/easel bench sd --model "$model" --runs 1 --json >> bench/work/sd_easel.jsonl
     python3 bench/sd_peer_diffusers.py "$model" "$threads" 1 2>/dev/null | tail -1 >> bench/work/sd_torch.jsonl
 done
-.build/release/easel bench sd --model "$model" --runs 1 --full-steps 20 --json > bench/work/sd_full.json
+.build/release/easel bench sd --model "$model" --runs 1 --full-steps "${FULL_STEPS:-20}" --json > bench/work/sd_full.json
 
 python3 - "$threads" > bench/results/sd.md <<'PY'
 import json, os, platform, sys, datetime
@@ -44,6 +45,7 @@ for name, key in [("CLIP text encoding", "text_encode_s"), ("UNet step (batch 2)
     print(f"| {name} | {e:.3f} s | {t:.3f} s | {e / t:.2f}x |")
 print(f"| peak RSS (bench process) | {med([r['peak_rss_mb'] for r in easel]):.0f} MB | {med([r['peak_rss_mb'] for r in torch_]):.0f} MB | |")
 print()
-print(f"Whole 512x512 generation, {full['generate_steps']} PNDM steps with guidance: {full['generate_s']:.1f} s, peak RSS {full['peak_rss_mb']:.0f} MB.")
+print(f"Whole 512x512 generation, {full['generate_steps']} PNDM steps with guidance (fp16 weights mapped): {full['generate_s']:.1f} s, "
+      f"peak RSS {full['peak_rss_mb']:.0f} MB (this process also ran the timed parts first).")
 PY
 cat bench/results/sd.md
