@@ -40,6 +40,20 @@ public final class StableDiffusionPipeline {
         }
     }
 
+    init(directory: URL, tokenizer: CLIPTokenizer, textEncoder: CLIPTextModel, unet: UNet2DConditionModel,
+         vae: AutoencoderKL, schedulerConfig: SchedulerConfiguration) throws {
+        guard textEncoder.config.hiddenSize == unet.crossAttentionDim else {
+            throw DiffusionError.badConfig(path: directory.path, reason:
+                "text encoder width \(textEncoder.config.hiddenSize) ≠ UNet cross_attention_dim \(unet.crossAttentionDim)")
+        }
+        self.directory = directory
+        self.tokenizer = tokenizer
+        self.textEncoder = textEncoder
+        self.unet = unet
+        self.vae = vae
+        self.schedulerConfig = schedulerConfig
+    }
+
     /// Pixel size when a request names none: the UNet's sample_size × the VAE's factor (512 for SD v1).
     public var defaultSize: Int { unet.config.sampleSize * vae.config.downscaleFactor }
 

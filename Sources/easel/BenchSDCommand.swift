@@ -28,7 +28,7 @@ struct BenchSD: ParsableCommand {
         if let threads { Parallel.configure(threads: threads) }
         let clock = ContinuousClock()
         let t0 = clock.now
-        let pipeline = try StableDiffusionPipeline(directory: URL(fileURLWithPath: model ?? DefaultDrawModel.path))
+        let pipeline = try loadDrawPipeline(model ?? DefaultDrawModel.path, tokenizer: nil)
         let load = seconds(t0, clock.now)
         let f = pipeline.vae.config.downscaleFactor
         let pixels = size ?? pipeline.defaultSize

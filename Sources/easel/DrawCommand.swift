@@ -28,7 +28,8 @@ struct Draw: ParsableCommand {
     @Option(help: "Starting picture (PNG) for image-to-image.") var initImage: String?
     @Option(help: "How far to noise the starting picture, in (0, 1].") var strength: Double = 0.8
     @Option(help: "Random source: torch (same images as diffusers for a seed) or easel.") var rng: RandomSourceKind = .torch
-    @Option(help: "Model folder (default: \(DefaultDrawModel.folder), or $EASEL_SD_MODEL).") var model: String?
+    @Option(help: "Model: a diffusers folder (default: \(DefaultDrawModel.folder), or $EASEL_SD_MODEL) or a single-file SD v1 .safetensors.") var model: String?
+    @Option(help: "Tokenizer folder for a single-file checkpoint (default: the default model's tokenizer/).") var tokenizer: String?
     @Option(help: "Output file (default: out/easel-NNNNN.png); with --count N, name-1.png … name-N.png.") var out: String?
     @Option(help: "Threads for every kernel (default: one per core, or $EASEL_THREADS).") var threads: Int?
 
@@ -44,7 +45,7 @@ struct Draw: ParsableCommand {
     func run() throws {
         if let threads { Parallel.configure(threads: threads) }
         let modelPath = model ?? DefaultDrawModel.path
-        let pipeline = try StableDiffusionPipeline(directory: URL(fileURLWithPath: modelPath))
+        let pipeline = try loadDrawPipeline(modelPath, tokenizer: tokenizer)
         var request = GenerationRequest(prompt: prompt)
         request.negativePrompt = negativePrompt
         request.imagesPerPrompt = count
@@ -96,6 +97,16 @@ struct Draw: ParsableCommand {
         }
         return urls
     }
+}
+
+/// A diffusers folder, or a single-file checkpoint with SD v1's architecture and a tokenizer from elsewhere.
+func loadDrawPipeline(_ path: String, tokenizer: String?) throws -> StableDiffusionPipeline {
+    var isDirectory: ObjCBool = false
+    if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue {
+        let tokenizerDirectory = tokenizer ?? URL(fileURLWithPath: DefaultDrawModel.path).appendingPathComponent("tokenizer").path
+        return try StableDiffusionPipeline(singleFile: URL(fileURLWithPath: path), tokenizer: URL(fileURLWithPath: tokenizerDirectory))
+    }
+    return try StableDiffusionPipeline(directory: URL(fileURLWithPath: path))
 }
 
 /// "step 7/20  1.85 it/s  ETA 7s" on one stderr line, redrawn in place; silent when stderr is not a terminal.
