@@ -109,24 +109,20 @@ def samples(out: str, steps: int, guidance: float, seed: int) -> dict:
 
 
 def stage_summary() -> dict:
-    """Per stage: steps, time spent in steps, and the first and last logged losses (from losses.jsonl)."""
+    """Per stage, from its checkpoint (what the exported weights saw): steps, seconds spent in steps,
+    and the first and last logged losses."""
     out = {}
     for stage in ("clip", "vae", "vae_decoder", "unet"):
-        path = os.path.join(common.RUNS, stage, "losses.jsonl")
+        path = os.path.join(common.RUNS, stage, "checkpoint.pt")
         if not os.path.exists(path):
             continue
-        rows, seen = [], set()
-        with open(path) as f:
-            for line in f:
-                row = json.loads(line)
-                if row["step"] not in seen:  # a resumed run logs again the steps after its last checkpoint
-                    seen.add(row["step"])
-                    rows.append(row)
+        state = torch.load(path, weights_only=False, map_location="cpu")
+        rows = state["history"]
         spent, prev = 0.0, 0
         for row in rows:
             spent += row["sec_per_step"] * (row["step"] - prev)
             prev = row["step"]
-        out[stage] = {"steps": rows[-1]["step"], "step_seconds": round(spent), "first": rows[0], "last": rows[-1]}
+        out[stage] = {"steps": state["step"], "step_seconds": round(spent), "first": rows[0], "last": rows[-1]}
     return out
 
 
