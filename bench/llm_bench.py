@@ -22,7 +22,9 @@ ap.add_argument("--threads", type=int, default=2)
 ap.add_argument("--runs", type=int, default=5)
 ap.add_argument("--prompt-tokens", type=int, default=128)
 ap.add_argument("--decode-tokens", type=int, default=64)
+ap.add_argument("--easel", default=str(EASEL), help="the easel binary (e.g. a CPU=x86-64-v3 build)")
 a = ap.parse_args()
+EASEL = pathlib.Path(a.easel)
 
 
 def run(cmd):
@@ -52,4 +54,5 @@ for m, label in (("prefill_tok_s", f"prefill {a.prompt_tokens} tok (tok/s)"), ("
     e, p = med["easel"][m], med["llama.cpp"][m]
     print(f"| {name} | {label} | {e:.1f} | {p:.1f} | {e / p:.2f}× |")
 print(f"\nmedians of {a.runs} alternating runs, {a.threads} threads; command: python3 bench/llm_bench.py "
-      f"--model {a.model} --threads {a.threads} --runs {a.runs}")
+      f"--model {a.model} --threads {a.threads} --runs {a.runs} --prompt-tokens {a.prompt_tokens} "
+      f"--decode-tokens {a.decode_tokens} --easel {a.easel}")

@@ -58,7 +58,7 @@ def main(kind: str, dst: str) -> None:
     more_bits = T.Q4_0 if kind == "q4_0" else T.Q6_K
 
     def add(name, qtype, rows, cols):
-        w.add_tensor(name, random_blocks(rng, qtype, rows, cols), raw_shape=(rows, cols), raw_dtype=qtype)
+        w.add_tensor(name, random_blocks(rng, qtype, rows, cols), raw_dtype=qtype)
 
     add("token_embd.weight", main_t, vocab, WIDTH)
     for l in range(LAYERS):

@@ -198,7 +198,8 @@ def make_models():
     pipe.scheduler = PNDMScheduler.from_config(pipe.scheduler.config)
     img2img = StableDiffusionImg2ImgPipeline(**pipe.components)
     img2img.set_progress_bar_config(disable=True)
-    init = torch.rand(1, 3, 32, 32, generator=torch.Generator().manual_seed(9))
+    # An 8-bit picture, as a PNG would give it.
+    init = (torch.rand(1, 3, 32, 32, generator=torch.Generator().manual_seed(9)) * 255).round() / 255
     edited = img2img(PROMPT, image=init, strength=0.6, num_inference_steps=10, guidance_scale=7.5,
                      generator=torch.Generator().manual_seed(77), output_type="np").images
     save_tensors({"start_latents": start, "pndm_image": torch.from_numpy(pndm),
@@ -249,9 +250,20 @@ def make_tokenizer_cases():
     dump({"cases": cases}, "clip", "tokenizer_cases.json")
 
 
+
+
+def make_tokenizer_json_copy():
+    """transformers 5 saves a CLIPTokenizer as tokenizer.json only (no vocab.json/merges.txt), as easel-mini's
+    export does: Fixtures/clip-tokenizer-json is tiny-sd's tokenizer saved that way."""
+    from transformers import CLIPTokenizer
+    tok = CLIPTokenizer.from_pretrained(os.path.join(ROOT, "tiny-sd", "tokenizer"))
+    tok.save_pretrained(os.path.join(ROOT, "clip-tokenizer-json"))
+
+
 if __name__ == "__main__":
     if "--tokenizer-only" in sys.argv:
         make_tokenizer_cases()
     else:
         main()
         make_tokenizer_cases()
+        make_tokenizer_json_copy()

@@ -85,6 +85,11 @@ class Run:
         return time.time() - self.last_save > self.args.checkpoint_minutes * 60
 
     def out_of_time(self) -> bool:
+        """Past --minutes, or asked to stop by creating <run>/STOP (removed on the way out)."""
+        stop = os.path.join(self.dir, "STOP")
+        if os.path.exists(stop):
+            os.remove(stop)
+            return True
         return time.time() - self.start > self.args.minutes * 60
 
 

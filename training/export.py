@@ -39,6 +39,16 @@ def export(out: str) -> None:
 
     frozen = os.path.join(common.RUNS, "unet", "frozen")
     vae = AutoencoderKL.from_pretrained(os.path.join(frozen, "vae"))
+    tuned = os.path.join(common.RUNS, "vae_decoder", "model")
+    if os.path.exists(tuned):  # decoder fine-tuned on the frozen encoder (train_vae.py --decoder-only)
+        decoder = AutoencoderKL.from_pretrained(tuned)
+        for name, w in vae.state_dict().items():
+            if name.startswith(("encoder.", "quant_conv.")) and not torch.equal(w, decoder.state_dict()[name]):
+                raise SystemExit(f"{tuned}: encoder weight {name} differs from the UNet's frozen VAE")
+        if decoder.config.scaling_factor != vae.config.scaling_factor:
+            raise SystemExit(f"{tuned}: scaling factor differs from the UNet's frozen VAE")
+        vae = decoder
+        print(f"vae decoder from {tuned}")
     clip = CLIPModel.from_pretrained(os.path.join(frozen, "clip"))
     unet = UNet2DConditionModel.from_pretrained(os.path.join(common.RUNS, "unet", "model"))
 
@@ -98,6 +108,24 @@ def samples(out: str, steps: int, guidance: float, seed: int) -> dict:
     return {"prompts": prompts, "seconds_per_image": one, "steps": steps, "guidance": guidance, "seed": seed}
 
 
+def stage_summary() -> dict:
+    """Per stage, from its checkpoint (what the exported weights saw): steps, seconds spent in steps,
+    and the first and last logged losses."""
+    out = {}
+    for stage in ("clip", "vae", "vae_decoder", "unet"):
+        path = os.path.join(common.RUNS, stage, "checkpoint.pt")
+        if not os.path.exists(path):
+            continue
+        state = torch.load(path, weights_only=False, map_location="cpu")
+        rows = state["history"]
+        spent, prev = 0.0, 0
+        for row in rows:
+            spent += row["sec_per_step"] * (row["step"] - prev)
+            prev = row["step"]
+        out[stage] = {"steps": state["step"], "step_seconds": round(spent), "first": rows[0], "last": rows[-1]}
+    return out
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--out", default=os.path.join(common.HERE, "..", "easel-mini"))
@@ -110,6 +138,7 @@ def main() -> None:
     export(args.out)
     info = samples(args.out, args.steps, args.guidance, args.seed)
     info["bytes"] = folder_bytes(args.out)
+    info["stages"] = stage_summary()
     print(json.dumps(info, indent=1))
 
 

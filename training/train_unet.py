@@ -40,9 +40,6 @@ def snapshot(run_dir: str, train_images, captions, tok) -> dict:
         return torch.load(cache, weights_only=False)
     vae = AutoencoderKL.from_pretrained(os.path.join(common.RUNS, "vae", "model")).eval()
     clip = CLIPModel.from_pretrained(os.path.join(common.RUNS, "clip", "model")).eval()
-    os.makedirs(frozen, exist_ok=True)
-    vae.save_pretrained(os.path.join(frozen, "vae"))
-    clip.save_pretrained(os.path.join(frozen, "clip"))
     means, stds = [], []
     with torch.no_grad():
         for i in range(0, len(train_images), 256):
@@ -54,6 +51,13 @@ def snapshot(run_dir: str, train_images, captions, tok) -> dict:
         states = torch.cat([clip.text_model(input_ids=unique[i:i + 512]).last_hidden_state.half()
                             for i in range(0, len(unique), 512)])
         empty = clip.text_model(input_ids=models.tokenize(tok, [""])).last_hidden_state.half()
+        # SD v1's scaling factor: 1 / std of the latents, so the diffusion sees unit-variance data.
+        mean, std = torch.cat(means).float(), torch.cat(stds).float()
+        z = mean + std * torch.randn(mean.shape, generator=torch.Generator().manual_seed(0))
+        vae.register_to_config(scaling_factor=float(1.0 / z.std()))
+    os.makedirs(frozen, exist_ok=True)
+    vae.save_pretrained(os.path.join(frozen, "vae"))
+    clip.save_pretrained(os.path.join(frozen, "clip"))
     data = {"mean": torch.cat(means), "std": torch.cat(stds), "states": states, "caption_index": inverse,
             "empty": empty, "scaling_factor": float(vae.config.scaling_factor)}
     torch.save(data, cache + ".tmp")

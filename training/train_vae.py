@@ -2,9 +2,13 @@
 
   nice -n 19 python3 training/train_vae.py [--resume] > training/runs/vae/log.txt 2>&1
 Loss per image: mean |x - x'| + mean (x - x')^2 + kl_weight * KL(q(z|x) || N(0, I)) summed over the latent.
-SD's VAE adds LPIPS and a patch GAN; flat shapes need neither. At the end the scaling factor
-(1 / std of the latents over a sample of training images, SD v1's recipe) is written into the config.
+SD's VAE adds LPIPS and a patch GAN; flat shapes need neither. The scaling factor (SD v1's recipe,
+1 / std of the latents) is measured and written into the config by train_unet.py when it snapshots the VAE.
 Writes training/runs/vae/checkpoint.pt (resumable) and training/runs/vae/model/ (save_pretrained).
+
+With --decoder-only (run folder runs/vae_decoder/) it starts from the VAE the UNet was trained against
+(runs/unet/frozen/vae), freezes the encoder and trains only the decoder on reconstruction loss, as SD's
+fine-tuned decoders were made: the latent space stays the UNet's, the pictures get sharper.
 """
 
 from __future__ import annotations
@@ -39,16 +43,71 @@ def main() -> None:
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--warmup", type=int, default=100)
     p.add_argument("--kl-weight", type=float, default=1e-6)
+    p.add_argument("--decoder-only", action="store_true")
     args = p.parse_args()
     common.setup(args.seed, args.threads)
-    run = common.Run("vae", args)
+    run = common.Run("vae_decoder" if args.decoder_only else "vae", args)
 
     images, _, _ = common.train_data(args)
     val_images, _, _ = dataset.make_split(args.data_seed, "val", 64)
     val_pixels = common.images_to_tensor(val_images)
 
-    vae = models.make_vae()
-    opt = torch.optim.AdamW(vae.parameters(), lr=args.lr, weight_decay=0.0)
+    if args.decoder_only:
+        from diffusers import AutoencoderKL
+
+        vae = AutoencoderKL.from_pretrained(os.path.join(common.RUNS, "unet", "frozen", "vae"))
+        vae.encoder.requires_grad_(False)
+        vae.quant_conv.requires_grad_(False)
+        args.kl_weight = 0.0  # the posterior is fixed
+    else:
+        vae = models.make_vae()
+    opt = torch.optim.AdamW([p for p in vae.parameters() if p.requires_grad], lr=args.lr, weight_decay=0.0)
+    step, history = 0, []
+    state = run.load()
+    if state:
+        vae.load_state_dict(state["model"])
+        opt.load_state_dict(state["opt"])
+        step, history = state["step"], state["history"]
+        run.log(f"resumed at step {step}")
+    else:
+        run.log(f"vae params {models.count(vae)}; args {vars(args)}")
+
+    def checkpoint():
+        run.save({"model": vae.state_dict(), "opt": opt.state_dict(), "step": step, "history": history})
+        vae.save_pretrained(os.path.join(run.dir, "model"))
+
+    vae.train()
+    err = (rec - pixels).abs() * 127.5  # in 0-255 pixel units
+    return {"val_mae_px": err.mean().item(), "val_p99_px": torch.quantile(err.flatten()[::7], 0.99).item(),
+            "latent_std": post.mode().std().item()}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__)
+    common.add_common_args(p, default_minutes=40)
+    p.add_argument("--batch", type=int, default=16)
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--warmup", type=int, default=100)
+    p.add_argument("--kl-weight", type=float, default=1e-6)
+    p.add_argument("--decoder-only", action="store_true")
+    args = p.parse_args()
+    common.setup(args.seed, args.threads)
+    run = common.Run("vae_decoder" if args.decoder_only else "vae", args)
+
+    images, _, _ = common.train_data(args)
+    val_images, _, _ = dataset.make_split(args.data_seed, "val", 64)
+    val_pixels = common.images_to_tensor(val_images)
+
+    if args.decoder_only:
+        from diffusers import AutoencoderKL
+
+        vae = AutoencoderKL.from_pretrained(os.path.join(common.RUNS, "unet", "frozen", "vae"))
+        vae.encoder.requires_grad_(False)
+        vae.quant_conv.requires_grad_(False)
+        args.kl_weight = 0.0  # the posterior is fixed
+    else:
+        vae = models.make_vae()
+    opt = torch.optim.AdamW([p for p in vae.parameters() if p.requires_grad], lr=args.lr, weight_decay=0.0)
     step, history = 0, []
     state = run.load()
     if state:
@@ -61,7 +120,7 @@ def main() -> None:
 
     def checkpoint(final: bool = False):
         run.save({"model": vae.state_dict(), "opt": opt.state_dict(), "step": step, "history": history})
-        if final:
+        if final and not args.decoder_only:
             with torch.no_grad():
                 vae.eval()
                 sample = common.images_to_tensor(images[:1024])
@@ -78,7 +137,8 @@ def main() -> None:
             g["lr"] = common.lr_at(step, args.lr, args.warmup)
         batch = np.random.randint(0, len(images), size=args.batch)
         x = common.images_to_tensor(images[batch])
-        post = vae.encode(x).latent_dist
+        with torch.set_grad_enabled(not args.decoder_only):
+            post = vae.encode(x).latent_dist
         rec = vae.decode(post.sample()).sample
         rec_loss = (rec - x).abs().mean() + (rec - x).pow(2).mean()
         kl = post.kl().mean()
@@ -100,7 +160,7 @@ def main() -> None:
             t0, losses, recs, kls = time.time(), [], [], []
         if run.due():
             checkpoint()
-    checkpoint(final=True)
+    checkpoint()
     run.log(f"stopped at step {step}")
 
 

@@ -2,20 +2,19 @@
 ///
 /// One pass over the Unicode scalars, no Foundation, so routing stays in microseconds:
 /// - Normalisation: lower case; the Latin accents of Spanish, French and German folded
-///   (`dibújame` → `dibujame`, `ß` → `ss`) because users type them inconsistently; full-width
-///   ASCII (`？`, `Ａ`) mapped to ASCII; apostrophes, punctuation, control characters and anything
-///   unprintable are separators.
+///   (`dibújame` → `dibujame`, `ß` → `ss`, decomposed accents dropped) because users type them
+///   inconsistently; full-width ASCII (`？`, `Ａ`) mapped to ASCII; apostrophes, punctuation,
+///   control characters and anything unprintable are separators.
 /// - Spaced languages: word unigrams (`draw`), word bigrams (`draw a`), and the first token paired
 ///   with a start mark (`^ draw`), which separates the imperative "draw a cat" from "how do I draw".
-///   Every clause starts afresh after `. , ! ? ; :`, a dash, an ellipsis or a new line, so the
-///   imperative in "cool story, now draw it" is marked too.
-///   A run of digits is one token `0`, so "3x+5" and "12x+7" share features.
+///   Every clause starts afresh after `. , ! ? :`, a dash, an ellipsis or a new line, so the
+///   imperative in "cool story, now draw it" is marked too. A run of digits is one token `0`, so
+///   "3x + 5" and "12x + 7" share features.
 /// - Chinese, Japanese and Korean have no spaces: each CJK run gives character unigrams (`画`) and
 ///   bigrams (`画一`). Word bigrams never span a CJK run.
-/// - `?` and the symbols of code and maths (`= + * / < > { } ( ) [ ] ; _ # $ % & | \` ~ @`; `^` is kept for the start mark)
-///   are one-character tokens; emoji are one token each.
+/// - `?` and the symbols of code and maths (`= + * / < > { } ( ) [ ] ; _ # $ % & | \` ~ @`) are
+///   one-character tokens (`^` is not: it is the start mark); emoji are one token each.
 /// - One length feature, `<len:…>` (see `lengthFeature`).
-///
 /// - The previous route, when there is one, conjoined with each unigram and the start bigram:
 ///   after an image `<image> make`, `<image> ^ another`; after a text reply `<chat> make`. The words
 ///   of a follow-up ("make it blue", "another one", "shorter") mean different things after an image
@@ -46,7 +45,9 @@ public struct Featurizer: Sendable {
         for raw in text.unicodeScalars {
             scalarCount += 1
             if scalarCount > Self.maximumScalars { break }
-            tokens.consume(Self.normalise(raw))
+            let (first, second) = Self.normalise(raw)
+            tokens.consume(first)
+            if let second { tokens.consume(second) }
         }
         tokens.finish()
         var seen = Set<String>()
@@ -54,30 +55,32 @@ public struct Featurizer: Sendable {
         return tokens.features.filter { seen.insert($0).inserted }
     }
 
-    /// Full-width forms to ASCII, then one lower-case, accent-folded scalar (or two for `ß`, `æ`, `œ`).
-    static func normalise(_ s: Unicode.Scalar) -> [Unicode.Scalar] {
+    /// Full-width forms to ASCII, then one lower-case, accent-folded scalar, or two for `ß`, `æ`, `œ`.
+    /// A pair rather than an array: this runs once per scalar and must not allocate.
+    static func normalise(_ s: Unicode.Scalar) -> (Unicode.Scalar, Unicode.Scalar?) {
         var v = s.value
         if (0xFF01...0xFF5E).contains(v) { v -= 0xFEE0 }            // Ａ → A, ？ → ?
         if v < 0x80 {
             if (0x41...0x5A).contains(v) { v += 0x20 }
-            return [Unicode.Scalar(UInt8(v))]
+            return (Unicode.Scalar(UInt8(v)), nil)
         }
         let scalar = Unicode.Scalar(v) ?? s
+        guard scalar.properties.changesWhenLowercased || (0xDF...0x17F).contains(v) else { return (scalar, nil) }
         let lower = scalar.properties.lowercaseMapping.unicodeScalars
-        guard lower.count == 1, let l = lower.first else { return Array(lower) }
+        guard lower.count == 1, let l = lower.first else { return (lower.first ?? scalar, lower.dropFirst().first) }
         switch l {
-        case "à", "á", "â", "ã", "ä", "å": return ["a"]
-        case "ç": return ["c"]
-        case "è", "é", "ê", "ë": return ["e"]
-        case "ì", "í", "î", "ï": return ["i"]
-        case "ñ": return ["n"]
-        case "ò", "ó", "ô", "õ", "ö", "ø": return ["o"]
-        case "ù", "ú", "û", "ü": return ["u"]
-        case "ý", "ÿ": return ["y"]
-        case "ß": return ["s", "s"]
-        case "æ": return ["a", "e"]
-        case "œ": return ["o", "e"]
-        default: return [l]
+        case "à", "á", "â", "ã", "ä", "å": return ("a", nil)
+        case "ç": return ("c", nil)
+        case "è", "é", "ê", "ë": return ("e", nil)
+        case "ì", "í", "î", "ï": return ("i", nil)
+        case "ñ": return ("n", nil)
+        case "ò", "ó", "ô", "õ", "ö", "ø": return ("o", nil)
+        case "ù", "ú", "û", "ü": return ("u", nil)
+        case "ý", "ÿ": return ("y", nil)
+        case "ß": return ("s", "s")
+        case "æ": return ("a", "e")
+        case "œ": return ("o", "e")
+        default: return (l, nil)
         }
     }
 
@@ -116,7 +119,7 @@ public struct Featurizer: Sendable {
     /// Punctuation after which a new clause starts, so "what would it look like? show me" marks
     /// `^ show` as it would at the start of a turn.
     static let clauseEnds: Set<Unicode.Scalar> = [
-        ".", ",", "!", ";", ":", "\n", "\u{2014}", "\u{2013}", "\u{3002}", "\u{3001}", "\u{2026}",
+        ".", ",", "!", ":", "\n", "\u{2014}", "\u{2013}", "\u{3002}", "\u{3001}", "\u{2026}",
     ]
 
     static func isEmoji(_ s: Unicode.Scalar) -> Bool {
@@ -132,10 +135,6 @@ public struct Featurizer: Sendable {
         private var previousCJK: Unicode.Scalar?
         private var words = 0
         private var cjkCharacters = 0
-
-        mutating func consume(_ scalars: [Unicode.Scalar]) {
-            for s in scalars { consume(s) }
-        }
 
         mutating func consume(_ s: Unicode.Scalar) {
             let properties = s.properties
@@ -153,7 +152,10 @@ public struct Featurizer: Sendable {
                 cjkCharacters += 1
                 previousCJK = s
                 previousWord = nil                   // word bigrams never span a CJK run
-            } else if properties.isAlphabetic || properties.numericType != nil {
+            } else if properties.generalCategory == .nonspacingMark {
+                // Decomposed accents ("e" + U+0301) are dropped, as precomposed ones are folded, and
+                // so are variation selectors; neither ends a word.
+            } else if properties.isAlphabetic || properties.numericType != nil || properties.generalCategory == .spacingMark {
                 previousCJK = nil
                 word.append(s)
                 if properties.numericType == nil { wordIsDigits = false }

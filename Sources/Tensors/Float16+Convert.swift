@@ -2,7 +2,7 @@
 // half of an IEEE float32, so widening is a shift and narrowing rounds to nearest even (as torch does).
 
 @inline(__always) public func halfToFloat(_ bits: UInt16) -> Float {
-    Float(Float16(bitPattern: bits))
+    halfBitsToFloat(bits)
 }
 
 @inline(__always) public func floatToHalf(_ value: Float) -> UInt16 {
@@ -20,17 +20,17 @@
     return UInt16((bits &+ rounding) >> 16)
 }
 
-/// Widens `count` halves to floats, 8 at a time through SIMD so the compiler emits vcvtph2ps.
+/// Widens `count` halves to floats, 8 at a time with the exact integer method of `halfBitsToFloat`
+/// (portable: `Float(Float16)` is a library call per value unless the build targets F16C).
 public func convertHalfToFloat(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, count: Int) {
     var i = 0
     while i + 8 <= count {
-        let h = src.loadUnaligned(fromByteOffset: i * 2, as: SIMD8<Float16>.self)
-        let f = SIMD8<Float>(h)
+        let f = halfBitsToFloat(src.loadUnaligned(fromByteOffset: i * 2, as: SIMD8<UInt16>.self))
         UnsafeMutableRawPointer(dst + i).storeBytes(of: f, as: SIMD8<Float>.self)
         i += 8
     }
     while i < count {
-        dst[i] = Float(src.loadUnaligned(fromByteOffset: i * 2, as: Float16.self))
+        dst[i] = halfBitsToFloat(src.loadUnaligned(fromByteOffset: i * 2, as: UInt16.self))
         i += 1
     }
 }

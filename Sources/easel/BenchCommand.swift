@@ -6,7 +6,7 @@ import Tensors
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure Easel's engines (bench/ scripts run these beside the reference implementations).",
-        subcommands: [BenchLLM.self])
+        subcommands: [BenchLLM.self, BenchSD.self])
 }
 
 struct BenchLLM: ParsableCommand {

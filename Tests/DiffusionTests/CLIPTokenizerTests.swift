@@ -42,3 +42,16 @@ final class CLIPTokenizerTests: XCTestCase {
         XCTAssertThrowsError(try CLIPTokenizer(directory: dir)) { XCTAssertTrue("\($0)".contains("<|startoftext|>"), "\($0)") }
     }
 }
+
+extension CLIPTokenizerTests {
+    /// Fixtures/clip-tokenizer-json is tiny-sd's tokenizer saved by transformers 5 (tokenizer.json only).
+    func testTokenizerJSONGivesTheSameIdsAsVocabAndMerges() throws {
+        let fromFiles = try CLIPTokenizer(directory: fixtureURL("tiny-sd/tokenizer"))
+        let fromJSON = try CLIPTokenizer(directory: fixtureURL("clip-tokenizer-json"))
+        for text in ["a tiny red fox, watercolor", "Don't PANIC!! 42 ünïcödé", "<|endoftext|> x"] {
+            XCTAssertEqual(fromJSON.encodePadded(text), fromFiles.encodePadded(text), text)
+        }
+        XCTAssertEqual(fromJSON.padToken, fromFiles.padToken)
+        XCTAssertEqual(fromJSON.maxLength, 77)
+    }
+}

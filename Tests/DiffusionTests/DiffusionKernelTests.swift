@@ -63,6 +63,17 @@ final class DiffusionKernelTests: XCTestCase {
         assertClose(c, f, tol: Tolerance.kernel, label: "conv f16 weights")
     }
 
+    func testConvBatchPathsAgree() {
+        // Small images share one SGEMM across the batch (gathered); large ones go image by image.
+        for (h, w) in [(6, 5), (40, 30)] {
+            for g in [Conv2DGeometry(inChannels: 3, outChannels: 4, kernel: 3, stride: 2, padding: 1),
+                      Conv2DGeometry(inChannels: 3, outChannels: 4, kernel: 1)] {
+                let (a, e) = runConv(g, batch: 3, height: h, width: w, half: true)
+                assertClose(a, e, tol: Tolerance.kernel, label: "conv batch 3 \(h)x\(w) \(g.kernelHeight)x\(g.kernelWidth)")
+            }
+        }
+    }
+
     func testConvTilesLargeImagesByRows() {
         // More patch values than one tile holds forces several SGEMMs per image.
         let g = Conv2DGeometry(inChannels: 32, outChannels: 2, kernel: 3, padding: 1)

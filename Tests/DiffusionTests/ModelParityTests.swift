@@ -61,3 +61,36 @@ final class ModelParityTests: XCTestCase {
         XCTAssertThrowsError(try unet(Tensor(shape: [2, 4, 8, 8]), timestep: 1, encoderHiddenStates: Tensor(shape: [1, 77, 32])))
     }
 }
+
+/// Fixtures/tiny-sd-single.safetensors: tiny-sd as one original-layout checkpoint, from
+/// tools/make_sd_single_file_fixture.py (its renaming checked against diffusers 0.42.1's single-file converters).
+extension ModelParityTests {
+    func testSingleFileCheckpointLoadsTheSameModules() throws {
+        let dir = fixtureURL("tiny-sd")
+        func config<T: Decodable>(_ t: T.Type, _ path: String) throws -> T {
+            try JSONDecoder().decode(T.self, from: Data(contentsOf: dir.appendingPathComponent(path)))
+        }
+        let p = try StableDiffusionPipeline(
+            singleFile: fixtureURL("tiny-sd-single.safetensors"), tokenizer: dir.appendingPathComponent("tokenizer"),
+            unetConfig: try config(UNetConfiguration.self, "unet/config.json"),
+            vaeConfig: try config(AutoencoderConfiguration.self, "vae/config.json"),
+            textConfig: try config(CLIPTextConfiguration.self, "text_encoder/config.json"))
+        let u = try io("unet.safetensors")
+        let noise = try p.unet(try u.tensor("latents"), timestep: 401, encoderHiddenStates: try u.tensor("states"))
+        assertClose(noise.scalars, try u.tensor("noise_401").scalars, tol: Tolerance.module, label: "single-file UNet")
+        let v = try io("vae.safetensors")
+        assertClose(try p.vae.decode(try v.tensor("z")).scalars, try v.tensor("decoded").scalars, tol: Tolerance.module, label: "single-file VAE decode")
+        assertClose(try p.vae.encode(try v.tensor("image")).mean.scalars, try v.tensor("mean").scalars, tol: Tolerance.module, label: "single-file VAE encode")
+        let c = try io("clip.safetensors")
+        let hidden = try p.textEncoder(try c.tensor("input_ids").scalars.map { Int($0) })
+        assertClose(hidden.scalars, try c.tensor("last_hidden_state").scalars, tol: Tolerance.module, label: "single-file CLIP")
+    }
+
+    func testSingleFileMissingKeyNamesTheOriginalName() throws {
+        // Tiny weights under SD v1's default architecture: the first missing or misshapen tensor is named.
+        XCTAssertThrowsError(try StableDiffusionPipeline(singleFile: fixtureURL("tiny-sd-single.safetensors"),
+                                                         tokenizer: fixtureURL("tiny-sd/tokenizer"))) { error in
+            XCTAssertTrue("\(error)".contains("cond_stage_model.transformer.text_model.") || "\(error)".contains("model.diffusion_model."), "\(error)")
+        }
+    }
+}

@@ -11,6 +11,7 @@ final class FeaturizerTests: XCTestCase {
 
     func testAccentsFullWidthAndApostrophesAreNormalised() {
         XCTAssertEqual(featurizer.features(of: "Dibújame"), ["^ dibujame", "dibujame", "<len:1>"])
+        XCTAssertEqual(featurizer.features(of: "dibu\u{301}jame"), featurizer.features(of: "dibújame"))
         XCTAssertEqual(featurizer.features(of: "Straße"), ["^ strasse", "strasse", "<len:1>"])
         XCTAssertEqual(featurizer.features(of: "ＤＲＡＷ？"), ["^ draw", "draw", "draw ?", "?", "<len:1>"])
         XCTAssertEqual(featurizer.features(of: "I'd"), ["^ i", "i", "i d", "d", "<len:2>"])

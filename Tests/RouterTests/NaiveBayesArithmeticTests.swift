@@ -24,13 +24,13 @@ final class NaiveBayesArithmeticTests: XCTestCase {
     func testCountsAndLogProbabilitiesMatchHandComputation() throws {
         let router = try tinyRouter()
         let model = router.model
-        XCTAssertEqual(model.features, ["<len:1>", "<len:2>", "^ cat", "^ draw", "cat", "draw", "draw cat"])
-        XCTAssertEqual(model.imageCounts, [1, 1, 0, 2, 1, 2, 1])
-        XCTAssertEqual(model.chatCounts, [1, 0, 1, 0, 1, 0, 0])
+        XCTAssertEqual(model.features, ["^ draw", "draw", "draw cat", "cat", "<len:2>", "<len:1>", "^ cat"])
+        XCTAssertEqual(model.imageCounts, [2, 2, 1, 1, 1, 1, 0])
+        XCTAssertEqual(model.chatCounts, [0, 0, 0, 1, 0, 1, 1])
         XCTAssertEqual(model.imageContexts, [2, 0, 0])
         XCTAssertEqual(model.chatContexts, [1, 0, 0])
-        let expectedImage = [2.0, 2, 1, 3, 2, 3, 2].map { log($0 / 15) }
-        let expectedChat = [2.0, 1, 2, 1, 2, 1, 1].map { log($0 / 10) }
+        let expectedImage = [3.0, 3, 2, 2, 2, 2, 1].map { log($0 / 15) }
+        let expectedChat = [1.0, 1, 1, 2, 1, 2, 2].map { log($0 / 10) }
         for i in expectedImage.indices {
             XCTAssertEqual(router.logLikelihoods.image[i], expectedImage[i], accuracy: Self.tolerance, model.features[i])
             XCTAssertEqual(router.logLikelihoods.chat[i], expectedChat[i], accuracy: Self.tolerance, model.features[i])

@@ -27,7 +27,7 @@ final class KernelParityTests: XCTestCase {
     }
 
     func testHalfWeightsMatchFloatWeightsThroughThePanelPath() {
-        let rows = 300, cols = 32   // 300 rows: more than one panel
+        let rows = 300, cols = 32
         let w = randoms(rows * cols, seed: 9).map { Float(Float16($0)) }
         let halves = w.map { floatToHalf($0) }
         let x = randoms(2 * cols, seed: 4)
@@ -80,5 +80,33 @@ final class KernelParityTests: XCTestCase {
         XCTAssertEqual(GGMLType.q4_1.byteCount(elements: 64), 40)
         XCTAssertNil(GGMLType.q4_1.byteCount(elements: 33))
         XCTAssertNil(GGMLType.f32.byteCount(elements: Int.max))
+    }
+}
+
+final class HalfConversionTests: XCTestCase {
+    /// All 65536 half bit patterns widen exactly as Float16's own conversion does (NaNs stay NaN).
+    func testEveryHalfWidensExactlyThroughTheSIMDPath() {
+        let all = (0...0xFFFF).map { UInt16($0) }
+        var widened = [Float](repeating: 0, count: all.count)
+        all.withUnsafeBytes { src in
+            widened.withUnsafeMutableBufferPointer { convertHalfToFloat(src.baseAddress!, $0.baseAddress!, count: all.count) }
+        }
+        for (bits, f) in zip(all, widened) {
+            let expected = Float(Float16(bitPattern: bits))
+            if expected.isNaN { XCTAssertTrue(f.isNaN, "bits \(bits)"); continue }
+            XCTAssertEqual(f.bitPattern, expected.bitPattern, "bits \(String(bits, radix: 16))")
+        }
+    }
+
+    func testHalfDotAndAxpyMatchFloatReference() {
+        let n = 37
+        let a = (0..<n).map { Float($0) * 0.25 - 3 }
+        let b = (0..<n).map { Float16(Float($0 % 7) * 0.5 - 1) }
+        let expected = zip(a, b).reduce(Float(0)) { $0 + $1.0 * Float($1.1) }
+        let got = a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { dot(ap.baseAddress!, half: $0.baseAddress!, n) } }
+        XCTAssertEqual(got, expected, accuracy: 1e-4)
+        var y = [Float](repeating: 1, count: n)
+        b.withUnsafeBufferPointer { bp in y.withUnsafeMutableBufferPointer { axpy(2, half: bp.baseAddress!, $0.baseAddress!, n) } }
+        XCTAssertEqual(y, b.map { 1 + 2 * Float($0) })
     }
 }

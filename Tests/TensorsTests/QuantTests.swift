@@ -17,10 +17,19 @@ extension Tolerance {
     /// so the 8-bit path stays within ~0.8% of Σ_k |W[r,k]·x[k]| of the f32 result; 2% leaves margin,
     /// and a wrong layout or offset errs by the order of Σ|W·x| itself.
     static let q8ActivationRelative: Float = 0.02
+    /// Easel's 8-bit row dots vs llama.cpp's own ggml_vec_dot_* (AVX2 build) on the same blocks and x,
+    /// relative to Σ_k |W[r,k]·x[k]|. Both quantize x to the same integers (ggml's AVX2 quantizer rounds
+    /// ties to even, the reference away from zero; random floats never tie) and sum integers exactly:
+    /// only the float summation order differs. Measured max 6.5e-8 (f32 activations: 2.8e-4 to 1.1e-3).
+    static let llamaCppDot: Float = 1e-6
 }
 
 /// Dequantization against gguf-py's, the 8-bit activation quantizers against ggml's, and the
 /// quantized matmul paths against their scalar twins (Reference.quantizedMatmul, quantizedDotMatmul).
+extension String {
+    func leftPadded(to width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
+}
+
 final class QuantTests: XCTestCase {
     struct Manifest: Decodable {
         struct File: Decodable {
@@ -339,7 +348,8 @@ final class QuantTests: XCTestCase {
 
     func testPanelPathMatchesFloatTwin() {
         for type in Self.quantTypes {
-            let cols = type.blockSize == 256 ? 256 : 64, rows = 260, batch = 5   // 260 rows: two panels
+            let cols = type.blockSize == 256 ? 512 : 256, batch = 5
+            let rows = panelRows(cols: cols) + 3   // a full panel and a partial one
             let w = randomWeights(type, rows: rows, cols: cols, seed: 77 + UInt64(type.rawValue))
             let wf = Reference.dequantize(type, w)
             let x = randoms(batch * cols, seed: 8)
@@ -350,11 +360,86 @@ final class QuantTests: XCTestCase {
         }
     }
 
+    struct DotManifest: Decodable {
+        struct File: Decodable { let type: String; let rows: Int; let cols: Int; let block_file: String; let x_file: String; let ggml_file: String }
+        let files: [File]
+    }
+
+    /// llama.cpp's own dot products (tools/make_ggml_dot_fixtures.py calls ggml's kernels): the 8-bit
+    /// path reproduces them to float rounding, the f32 path differs by the activation quantization.
+    func testEightBitRowDotsMatchLlamaCppVecDot() throws {
+        let data = try Data(contentsOf: Self.fixtureDirectory.appendingPathComponent("dot_manifest.json"))
+        let files = try JSONDecoder().decode(DotManifest.self, from: data).files
+        XCTAssertEqual(files.count, Self.quantTypes.count)
+        for f in files {
+            let type = try XCTUnwrap(ggmlType(f.type))
+            let w = try bytes(f.block_file), x = try floats(f.x_file), ggml = try floats(f.ggml_file)
+            let wf = Reference.dequantize(type, w)
+            let mags = magnitudes(wf, rows: f.rows, cols: f.cols, x, batch: 1)
+            let eightBit = run(type, w, rows: f.rows, cols: f.cols, x, batch: 1) { matmulByRowDots($0, $1, batch: $2, $3) }
+            let f32 = run(type, w, rows: f.rows, cols: f.cols, x, batch: 1) { matmulByPanels($0, $1, batch: $2, $3) }
+            func worst(_ y: [Float]) -> Float { (0..<f.rows).map { abs(y[$0] - ggml[$0]) / mags[$0] }.max()! }
+            print("\(f.type): |Easel − llama.cpp| / Σ|W·x|: 8-bit activations \(worst(eightBit)), f32 activations \(worst(f32))")
+            assertWithin(eightBit, ggml, bounds: mags.map { $0 * Tolerance.llamaCppDot }, label: "\(f.type) vs ggml_vec_dot")
+        }
+    }
+
+    struct ModelRows: Decodable {
+        struct Rows: Decodable {
+            let name: String; let type: String; let offset: UInt64; let rows: Int; let cols: Int
+            let raw_fnv1a64: String; let dequant_fnv1a64: String; let ggml_dots: [Float]
+        }
+        let model: String
+        let tensors: [Rows]
+    }
+
+    func fnv1a64(_ bytes: UnsafeRawBufferPointer) -> String {
+        var h: UInt64 = 0xCBF2_9CE4_8422_2325
+        for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01B3 }
+        return String(h, radix: 16).leftPadded(to: 16)
+    }
+
+    /// Real SmolLM2 rows (Q4_1 attn_q and the Q8_0 embedding that is also the output layer), read at the
+    /// offsets gguf-py reported: the decode is bitwise gguf-py's and the 8-bit dots are llama.cpp's.
+    func testDefaultModelRowsDecodeAsGgufPyAndMultiplyAsLlamaCpp() throws {
+        let manifest = try JSONDecoder().decode(ModelRows.self, from: Data(contentsOf: Self.fixtureDirectory.appendingPathComponent("model_rows.json")))
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let path = root.appendingPathComponent(manifest.model).path
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw XCTSkip("default model missing at \(path): run scripts/setup.sh")
+        }
+        let file = try XCTUnwrap(FileHandle(forReadingAtPath: path))
+        defer { try? file.close() }
+        for t in manifest.tensors {
+            let type = try XCTUnwrap(ggmlType(t.type))
+            try file.seek(toOffset: t.offset)
+            let raw = [UInt8](try XCTUnwrap(try file.read(upToCount: t.rows * type.byteCount(elements: t.cols)!)))
+            XCTAssertEqual(raw.withUnsafeBytes { fnv1a64($0) }, t.raw_fnv1a64, "\(t.name): not the recorded bytes (other model file?)")
+            var values = [Float](repeating: .nan, count: t.rows * t.cols)
+            raw.withUnsafeBytes { src in
+                values.withUnsafeMutableBufferPointer { dst in
+                    for r in 0..<t.rows {
+                        dequantizeRow(type, src.baseAddress! + r * type.byteCount(elements: t.cols)!, dst.baseAddress! + r * t.cols, count: t.cols)
+                    }
+                }
+            }
+            XCTAssertEqual(values.withUnsafeBytes { fnv1a64($0) }, t.dequant_fnv1a64, "\(t.name): dequantization differs from gguf-py's")
+            let x = (0..<t.cols).map { Float(Double((37 * $0) % 101) / 50 - 1) }
+            let y = run(type, raw, rows: t.rows, cols: t.cols, x, batch: 1) { matmulByRowDots($0, $1, batch: $2, $3) }
+            let bounds = magnitudes(values, rows: t.rows, cols: t.cols, x, batch: 1).map { $0 * Tolerance.llamaCppDot }
+            assertWithin(y, t.ggml_dots, bounds: bounds, label: "\(t.name) 8-bit dots vs llama.cpp")
+        }
+    }
+
     /// Not a timed test: prints kernel throughput when EASEL_KERNEL_BENCH=1, otherwise skips.
     func testKernelBenchmark() throws {
         try XCTSkipUnless(ProcessInfo.processInfo.environment["EASEL_KERNEL_BENCH"] == "1",
                           "set EASEL_KERNEL_BENCH=1 to print kernel throughput")
-        let results = KernelBench.run(iterations: Int(ProcessInfo.processInfo.environment["EASEL_KERNEL_BENCH_ITERS"] ?? "") ?? 20)
+        let env = ProcessInfo.processInfo.environment
+        // EASEL_KERNEL_BENCH_TYPES=Q4_1,Q8_0 limits the run to those weight types.
+        let types = env["EASEL_KERNEL_BENCH_TYPES"].map { Set($0.split(separator: ",").map(String.init)) }
+        let cases = KernelBench.defaultCases.filter { types?.contains($0.type.description) ?? true }
+        let results = KernelBench.run(iterations: Int(env["EASEL_KERNEL_BENCH_ITERS"] ?? "") ?? 20, cases: cases)
         for line in KernelBench.report(results) { print(line) }
     }
 }

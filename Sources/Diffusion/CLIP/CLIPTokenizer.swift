@@ -21,28 +21,34 @@ public struct CLIPTokenizer: Sendable {
     public let maxLength: Int
     static let byteToUnicode: [Character] = makeByteToUnicode()
 
-    /// Loads vocab.json and merges.txt, and (when present) tokenizer_config.json / special_tokens_map.json
-    /// for the padding token and model_max_length. SD v1.4 pads with <|endoftext|>; SD 2.x with "!".
+    /// Loads vocab.json and merges.txt (SD v1.4's files) or, when they are absent, tokenizer.json's BPE model
+    /// (what transformers 5 saves), and tokenizer_config.json / special_tokens_map.json when present, for the
+    /// padding token and model_max_length. SD v1.4 pads with <|endoftext|>; SD 2.x with "!".
     public init(directory: URL) throws {
         let vocabURL = directory.appendingPathComponent("vocab.json")
+        let tokenizerJSON = directory.appendingPathComponent("tokenizer.json")
         let vocab: [String: Int]
-        do {
-            vocab = try JSONDecoder().decode([String: Int].self, from: Data(contentsOf: vocabURL))
-        } catch {
-            throw CLIPTokenizerError.badFile(path: vocabURL.path, reason: "not a JSON object of token ids (\(error.localizedDescription))")
-        }
-        let mergesURL = directory.appendingPathComponent("merges.txt")
-        guard let text = try? String(contentsOf: mergesURL, encoding: .utf8) else {
-            throw CLIPTokenizerError.badFile(path: mergesURL.path, reason: "cannot read as UTF-8 text")
-        }
         var merges: [(String, String)] = []
-        for (n, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            if line.hasPrefix("#version") || line.isEmpty { continue }
-            let parts = line.split(separator: " ")
-            guard parts.count == 2 else {
-                throw CLIPTokenizerError.badFile(path: mergesURL.path, reason: "line \(n + 1) is not a pair: \(line.prefix(60))")
+        if !FileManager.default.fileExists(atPath: vocabURL.path), FileManager.default.fileExists(atPath: tokenizerJSON.path) {
+            (vocab, merges) = try Self.readTokenizerJSON(tokenizerJSON)
+        } else {
+            do {
+                vocab = try JSONDecoder().decode([String: Int].self, from: Data(contentsOf: vocabURL))
+            } catch {
+                throw CLIPTokenizerError.badFile(path: vocabURL.path, reason: "not a JSON object of token ids (\(error.localizedDescription))")
             }
-            merges.append((String(parts[0]), String(parts[1])))
+            let mergesURL = directory.appendingPathComponent("merges.txt")
+            guard let text = try? String(contentsOf: mergesURL, encoding: .utf8) else {
+                throw CLIPTokenizerError.badFile(path: mergesURL.path, reason: "cannot read as UTF-8 text")
+            }
+            for (n, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+                if line.hasPrefix("#version") || line.isEmpty { continue }
+                let parts = line.split(separator: " ")
+                guard parts.count == 2 else {
+                    throw CLIPTokenizerError.badFile(path: mergesURL.path, reason: "line \(n + 1) is not a pair: \(line.prefix(60))")
+                }
+                merges.append((String(parts[0]), String(parts[1])))
+            }
         }
         var config: [String: Any] = [:]
         for name in ["special_tokens_map.json", "tokenizer_config.json"] {
@@ -62,6 +68,33 @@ public struct CLIPTokenizer: Sendable {
         try self.init(vocabulary: vocab, merges: merges, bos: tokenName("bos_token", "<|startoftext|>"),
                       eos: tokenName("eos_token", "<|endoftext|>"), pad: tokenName("pad_token", "<|endoftext|>"),
                       maxLength: maxLength, source: directory.path)
+    }
+
+    /// tokenizer.json's `model`: a BPE with `vocab` {token: id} and `merges` as ["a b", …] or [["a", "b"], …].
+    static func readTokenizerJSON(_ url: URL) throws -> ([String: Int], [(String, String)]) {
+        guard let data = try? Data(contentsOf: url),
+              let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+              let model = root["model"] as? [String: Any] else {
+            throw CLIPTokenizerError.badFile(path: url.path, reason: "not a tokenizers JSON file with a model")
+        }
+        guard (model["type"] as? String ?? "BPE") == "BPE", let rawVocab = model["vocab"] as? [String: Any],
+              let rawMerges = model["merges"] as? [Any] else {
+            throw CLIPTokenizerError.badFile(path: url.path, reason: "model is not a BPE with vocab and merges")
+        }
+        var vocab: [String: Int] = [:]
+        for (token, id) in rawVocab {
+            guard let i = id as? Int else { throw CLIPTokenizerError.badFile(path: url.path, reason: "vocab id of '\(token)' is not an integer") }
+            vocab[token] = i
+        }
+        let merges: [(String, String)] = try rawMerges.enumerated().map { n, m in
+            if let pair = m as? [String], pair.count == 2 { return (pair[0], pair[1]) }
+            if let text = m as? String {
+                let parts = text.split(separator: " ")
+                if parts.count == 2 { return (String(parts[0]), String(parts[1])) }
+            }
+            throw CLIPTokenizerError.badFile(path: url.path, reason: "merge \(n) is not a pair")
+        }
+        return (vocab, merges)
     }
 
     init(vocabulary: [String: Int], merges: [(String, String)], bos: String, eos: String, pad: String,

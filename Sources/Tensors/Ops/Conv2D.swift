@@ -42,8 +42,19 @@ public final class ConvScratch: @unchecked Sendable {
     var columnsCapacity = 0
     var weights: UnsafeMutablePointer<Float>?
     var weightsCapacity = 0
+    var product: UnsafeMutablePointer<Float>?
+    var productCapacity = 0
 
     public init() {}
+
+    func product(_ count: Int) -> UnsafeMutablePointer<Float> {
+        if count > productCapacity {
+            product?.deallocate()
+            product = .allocate(capacity: count)
+            productCapacity = count
+        }
+        return product!
+    }
 
     func columns(_ count: Int) -> UnsafeMutablePointer<Float> {
         if count > columnsCapacity {
@@ -67,6 +78,7 @@ public final class ConvScratch: @unchecked Sendable {
     public func release() {
         columns?.deallocate(); columns = nil; columnsCapacity = 0
         weights?.deallocate(); weights = nil; weightsCapacity = 0
+        product?.deallocate(); product = nil; productCapacity = 0
     }
 
     deinit { release() }
@@ -99,6 +111,11 @@ public func conv2d(_ input: UnsafePointer<Float>, batch: Int, height: Int, width
         }
         w = UnsafePointer(wide)
     }
+    if batch > 1 && pixels < gatherBelowPixels && k * pixels * batch <= maxColumnTile {
+        convGathered(input, batch: batch, height: height, width: width, weight: w, bias: bias, geometry: g,
+                     outHeight: outH, outWidth: outW, output: output, scratch: scratch)
+        return
+    }
     for b in 0..<batch {
         let x = input + b * g.inChannels * height * width
         let y = output + b * o * pixels
@@ -129,11 +146,46 @@ public func conv2d(_ input: UnsafePointer<Float>, batch: Int, height: Int, width
     }
 }
 
+/// Below this many output pixels per image, the images of a batch share one SGEMM: at SD's 8×8 and 16×16
+/// levels a per-image product is too thin (N = 64) for the BLAS kernels to run at speed.
+let gatherBelowPixels = 1024
+
+/// One SGEMM for the whole batch: patches of every image side by side [I·kh·kw, batch·pixels], the product
+/// [O, batch·pixels] then scattered to NCHW.
+func convGathered(_ input: UnsafePointer<Float>, batch: Int, height: Int, width: Int, weight w: UnsafePointer<Float>,
+                  bias: UnsafePointer<Float>?, geometry g: Conv2DGeometry, outHeight outH: Int, outWidth outW: Int,
+                  output: UnsafeMutablePointer<Float>, scratch: ConvScratch) {
+    let pixels = outH * outW, k = g.patchSize, o = g.outChannels, n = batch * pixels
+    let cols = scratch.columns(k * n)
+    for b in 0..<batch {
+        let x = input + b * g.inChannels * height * width
+        if g.isPointwise {
+            for c in 0..<k { (cols + c * n + b * pixels).update(from: x + c * pixels, count: pixels) }
+        } else {
+            im2col(x, height: height, width: width, geometry: g, outWidth: outW, row0: 0, rows: outH,
+                   columns: cols + b * pixels, rowStride: n)
+        }
+    }
+    let product = scratch.product(o * n)
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(o), Int32(n), Int32(k),
+                1, w, Int32(k), cols, Int32(n), 0, product, Int32(n))
+    Parallel.forRanges(o, grain: 8) { range in
+        for c in range {
+            let v = bias?[c] ?? 0
+            for b in 0..<batch {
+                let src = product + c * n + b * pixels, dst = output + (b * o + c) * pixels
+                for i in 0..<pixels { dst[i] = src[i] + v }
+            }
+        }
+    }
+}
+
 /// Patches of output rows row0..<row0+rows: columns[(c·kh + ky)·kw + kx][r·outW + ox] is the input pixel
 /// under kernel tap (ky, kx) for output (row0 + r, ox), or 0 in the padding.
+/// Each patch row is `rowStride` floats apart (default: rows·outW, packed).
 func im2col(_ x: UnsafePointer<Float>, height: Int, width: Int, geometry g: Conv2DGeometry, outWidth outW: Int,
-            row0: Int, rows: Int, columns: UnsafeMutablePointer<Float>) {
-    let n = rows * outW, kh = g.kernelHeight, kw = g.kernelWidth, s = g.stride
+            row0: Int, rows: Int, columns: UnsafeMutablePointer<Float>, rowStride: Int? = nil) {
+    let n = rowStride ?? rows * outW, kh = g.kernelHeight, kw = g.kernelWidth, s = g.stride
     Parallel.forRanges(g.inChannels, grain: 4) { range in
         for c in range {
             let plane = x + c * height * width

@@ -54,11 +54,15 @@ public func groupNorm(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float
 }
 
 /// eˣ for 8 lanes: e^x = 2ⁿ·eᶠ with n = round(x·log₂e) put into the exponent bits and eᶠ a degree-6
-/// polynomial on [−ln2/2, ln2/2] (relative error < 2e-7 in float32), the usual Cephes-style reduction. Inputs are clamped
-/// to ±88, where float32 exp over/underflows anyway.
+/// polynomial on [−ln2/2, ln2/2] (relative error < 2e-7 in float32), the usual Cephes-style reduction.
+/// Inputs are clamped to [−87.3, 88.3], where float32 exp underflows or overflows anyway. The rounding
+/// uses the 1.5·2²³ trick (adding it leaves n in the low mantissa bits), so everything stays in vector
+/// registers: Swift's generic SIMD float→int conversion and `rounded` are scalar loops.
 @inline(__always) public func exp8(_ x: SIMD8<Float>) -> SIMD8<Float> {
     let clamped = x.clamped(lowerBound: SIMD8(repeating: -87.3), upperBound: SIMD8(repeating: 88.3))
-    let n = (clamped * 1.442695040888963).rounded(.toNearestOrEven)
+    let magic = SIMD8<Float>(repeating: 12_582_912)   // 1.5·2²³
+    let shifted = clamped * 1.442695040888963 + magic
+    let n = shifted - magic
     // Cody–Waite: ln 2 in two parts, so x − n·ln2 keeps its low bits for large |x|.
     let f = clamped - n * 0.693145751953125 - n * 1.428606820309417e-6   // f in [−ln2/2, ln2/2]
     var p = SIMD8<Float>(repeating: 1.0 / 720)
@@ -68,6 +72,7 @@ public func groupNorm(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float
     p = p * f + 0.5
     p = p * f + 1
     p = p * f + 1
-    let bits = (SIMD8<Int32>(n) &+ 127) &<< 23
-    return p * unsafeBitCast(bits, to: SIMD8<Float>.self)
+    let integer = unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- 0x4B40_0000
+    let scale = (integer &+ 127) &<< 23
+    return p * unsafeBitCast(scale, to: SIMD8<Float>.self)
 }

@@ -4,12 +4,18 @@ import COpenBLAS
 /// x is [batch, W.cols] and y is [batch, W.rows], both row-major and contiguous.
 ///
 /// - Float32 weights go straight to OpenBLAS.
-/// - Batches under `rowDotBatchLimit` (decoding) use the row-dot kernels on the stored blocks, rows
-///   split across threads. Quantized types first quantize x to 8-bit blocks, as llama.cpp does, and
-///   multiply integers (VecDot.swift); f16 and bf16 convert on the fly against f32 x.
+/// - Batches under `rowDotBatchLimit` (`halfRowDotBatchLimit` for f16/bf16) use the row-dot kernels
+///   on the stored blocks, rows split across threads. Quantized types first quantize x to 8-bit
+///   blocks, as llama.cpp does, and multiply integers (VecDot.swift); f16 and bf16 convert on the
+///   fly against f32 x.
 /// - Larger batches (prefill, diffusion) widen a panel of rows at a time into a scratch buffer and
 ///   multiply it with SGEMM: f32 activations, so results differ from llama.cpp's by its activation
 ///   quantization error, and no more than one panel of weights is ever dequantized.
+///
+/// Numerics against llama.cpp (QuantTests): per dot product, the 8-bit path equals ggml_vec_dot_* to
+/// 6.5e-8 of Σ|W·x|, the f32 path differs by 3e-4 to 1e-3 (the activation rounding). Through a whole
+/// model that rounding is chaotic: llama.cpp's own SmolLM2 Q4_1 first-step logits move by 0.54 between
+/// batched and token-by-token prefill, so neither path (nor llama.cpp) reproduces them within 0.3.
 public func matmul(_ w: WeightMatrix, _ x: UnsafePointer<Float>, batch: Int, _ y: UnsafeMutablePointer<Float>) {
     precondition(batch >= 0)
     guard batch > 0, w.rows > 0 else { return }
@@ -24,17 +30,23 @@ public func matmul(_ w: WeightMatrix, _ x: UnsafePointer<Float>, batch: Int, _ y
         }
         return
     }
-    if batch < rowDotBatchLimit {
+    let limit = ActivationFormat(weights: w.type) == nil ? halfRowDotBatchLimit : rowDotBatchLimit
+    if batch < limit {
         matmulByRowDots(w, x, batch: batch, y)
     } else {
         matmulByPanels(w, x, batch: batch, y)
     }
 }
 
-/// Batches at or above this go through panels and SGEMM. Measured with KernelBench on the 2-core
-/// AVX2 machine (see QuantTests.testKernelBenchmark): the row dots cost `batch` passes over the
-/// weights' arithmetic, SGEMM amortises one dequantization over the whole batch.
+/// Batches at or above this go through panels and SGEMM: the row dots redo the weights' integer work
+/// for every batch row, SGEMM amortises one dequantization over the whole batch. KernelBench on the
+/// shared 2-core machine (best of 20): Q4_1 1536×576 row dots 517 µs vs panels 708 µs at batch 8,
+/// 990 µs vs 768 µs at batch 16; Q4_K 4096×4096 crosses over in the same range.
 let rowDotBatchLimit = 8
+
+/// f16/bf16 row dots convert every weight again for each batch row, as costly as the panel path's one
+/// conversion, so only a single row (decoding) takes them.
+let halfRowDotBatchLimit = 2
 
 /// Rows per parallel chunk floor: below this a thread hand-off costs more than it saves.
 let rowDotGrain = 16
@@ -80,11 +92,17 @@ func matmulByRowDots(_ w: WeightMatrix, _ x: UnsafePointer<Float>, batch: Int, _
     }
 }
 
-/// Rows of W widened per SGEMM call: 256 rows of a 4096-wide layer is 4 MiB of scratch.
-let panelRows = 256
+/// Floats of W widened per SGEMM call (8 MiB): 512 rows of a 4096-wide layer, 3640 of a 576-wide one
+/// (every SmolLM2 layer but the output in one panel). Each panel alternates our dequantizing threads
+/// with OpenBLAS's, whose workers spin for a while after a call and compete with ours, so fewer, larger
+/// panels are faster (KernelBench, Q4_K 4096×4096 at batch 16: 140 ms in 256-row panels, 24-35 ms here).
+let panelFloats = 2 << 20
+
+/// Rows per panel for a `cols`-wide matrix: at least 16, so very wide rows still batch up.
+func panelRows(cols: Int) -> Int { max(16, panelFloats / max(cols, 1)) }
 
 func matmulByPanels(_ w: WeightMatrix, _ x: UnsafePointer<Float>, batch: Int, _ y: UnsafeMutablePointer<Float>) {
-    let rowsPerPanel = min(panelRows, w.rows)
+    let rowsPerPanel = min(panelRows(cols: w.cols), w.rows)
     let panel = UnsafeMutablePointer<Float>.allocate(capacity: rowsPerPanel * w.cols)
     defer { panel.deallocate() }
     var r0 = 0

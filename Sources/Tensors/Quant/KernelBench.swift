@@ -8,7 +8,8 @@ public enum KernelBench {
     public struct Case: Sendable {
         public let type: GGMLType
         public let rows: Int, cols: Int, batch: Int
-        /// "rowdot" (8-bit activations, or f16/bf16 on the fly) or "panel" (dequantize + SGEMM).
+        /// "rowdot" (8-bit activations, or f16/bf16 on the fly), "panel" (dequantize + SGEMM), or
+        /// "dequant" (the panel path's dequantization alone, every row once, threaded as it is there).
         public let path: String
         public init(_ type: GGMLType, rows: Int, cols: Int, batch: Int, path: String) {
             self.type = type; self.rows = rows; self.cols = cols; self.batch = batch; self.path = path
@@ -46,6 +47,7 @@ public enum KernelBench {
         }
         for (type, rows, cols) in [(GGMLType.q4_1, 1536, 576), (.q8_0, 49152, 576), (.q4_0, 4096, 4096), (.q4_K, 11008, 4096)] {
             cases.append(Case(type, rows: rows, cols: cols, batch: 128, path: "panel"))
+            cases.append(Case(type, rows: rows, cols: cols, batch: 1, path: "dequant"))
         }
         return cases
     }()
@@ -60,8 +62,18 @@ public enum KernelBench {
             let y = UnsafeMutablePointer<Float>.allocate(capacity: c.batch * c.rows)
             defer { x.deallocate(); y.deallocate() }
             for i in 0..<(c.batch * c.cols) { x[i] = Float(i % 13) / 6.5 - 1 }
+            let panel = panelRows(cols: c.cols)
+            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: c.path == "dequant" ? panel * c.cols : 0)
+            defer { scratch.deallocate() }
             let call = {
-                if c.path == "panel" { matmulByPanels(w, x, batch: c.batch, y) } else { matmulByRowDots(w, x, batch: c.batch, y) }
+                switch c.path {
+                case "panel": matmulByPanels(w, x, batch: c.batch, y)
+                case "dequant":
+                    Parallel.forRanges(c.rows, grain: 8) { range in
+                        for r in range { dequantizeRow(c.type, w.row(r), scratch + (r % panel) * c.cols, count: c.cols) }
+                    }
+                default: matmulByRowDots(w, x, batch: c.batch, y)
+                }
             }
             call()   // warm caches and page in the weights
             var times: [Double] = []

@@ -136,25 +136,32 @@ enum BlockQ8_0 {
     }
 }
 
-/// The 6-bit scale and min of sub-block j (0..<8) from the 12 packed bytes of a Q4_K/Q5_K block:
-/// bytes 0-3 hold scales 0-3 (low 6 bits) and the top 2 bits of scales 4-7, bytes 4-7 the same for
-/// the mins, bytes 8-11 the low 4 bits of scales 4-7 (low nibble) and mins 4-7 (high nibble).
-@inline(__always) func kScaleMin(_ s: UnsafeRawPointer, _ j: Int) -> (scale: UInt8, min: UInt8) {
-    let q = { (i: Int) in s.load(fromByteOffset: i, as: UInt8.self) }
-    if j < 4 { return (q(j) & 63, q(j + 4) & 63) }
-    return ((q(j + 4) & 0x0F) | ((q(j - 4) >> 6) << 4), (q(j + 4) >> 4) | ((q(j) >> 6) << 4))
+/// The eight 6-bit scales and eight 6-bit mins of a Q4_K/Q5_K block from its 12 packed bytes, byte j
+/// of each result being sub-block j's. Bytes 0-3 hold scales 0-3 (low 6 bits) and the top 2 bits of
+/// scales 4-7, bytes 4-7 the same for the mins, bytes 8-11 the low 4 bits of scales 4-7 (low nibble)
+/// and of mins 4-7 (high nibble). Unpacked four at a time in 32-bit words, as ggml does.
+@inline(__always) func kScalesAndMins(_ p: UnsafeRawPointer) -> (scales: UInt64, mins: UInt64) {
+    let a = p.loadUnaligned(as: UInt32.self).littleEndian
+    let b = p.loadUnaligned(fromByteOffset: 4, as: UInt32.self).littleEndian
+    let c = p.loadUnaligned(fromByteOffset: 8, as: UInt32.self).littleEndian
+    let low6: UInt32 = 0x3F3F_3F3F, low4: UInt32 = 0x0F0F_0F0F, low2: UInt32 = 0x0303_0303
+    let scales = UInt64(a & low6) | UInt64((c & low4) | (((a >> 6) & low2) << 4)) << 32
+    let mins = UInt64(b & low6) | UInt64(((c >> 4) & low4) | (((b >> 6) & low2) << 4)) << 32
+    return (scales, mins)
 }
 
+@inline(__always) func byte(_ packed: UInt64, _ j: Int) -> UInt8 { UInt8(truncatingIfNeeded: packed >> UInt64(8 * j)) }
+
 /// Q4_K: 256 weights in 144 bytes: f16 d, f16 dmin, 12 bytes of packed 6-bit scales and mins
-/// (`kScaleMin`), 128 bytes qs. Chunk c (0..<4) of 64 weights takes qs[32c ..< 32c + 32]: low nibbles
+/// (`kScalesAndMins`), 128 bytes qs. Chunk c (0..<4) of 64 weights takes qs[32c ..< 32c + 32]: low nibbles
 /// are sub-block 2c, high nibbles sub-block 2c + 1. x = (d · scale) · q − (dmin · min).
 enum BlockQ4_K {
     static let byteCount = 2 + 2 + 12 + 128
 
     @inline(__always) static func dequantize(_ b: UnsafeRawPointer, _ y: UnsafeMutablePointer<Float>) {
-        let d = loadHalf(b, 0), dmin = loadHalf(b, 2)
+        let d = loadHalf(b, 0), dmin = loadHalf(b, 2), (scales, mins) = kScalesAndMins(b + 4)
         for c in 0..<4 {
-            let (s1, m1) = kScaleMin(b + 4, 2 * c), (s2, m2) = kScaleMin(b + 4, 2 * c + 1)
+            let s1 = byte(scales, 2 * c), m1 = byte(mins, 2 * c), s2 = byte(scales, 2 * c + 1), m2 = byte(mins, 2 * c + 1)
             let d1 = SIMD8<Float>(repeating: d * Float(s1)), dm1 = SIMD8<Float>(repeating: dmin * Float(m1))
             let d2 = SIMD8<Float>(repeating: d * Float(s2)), dm2 = SIMD8<Float>(repeating: dmin * Float(m2))
             for part in 0..<4 {
@@ -172,9 +179,9 @@ enum BlockQ5_K {
     static let byteCount = 2 + 2 + 12 + 32 + 128
 
     @inline(__always) static func dequantize(_ b: UnsafeRawPointer, _ y: UnsafeMutablePointer<Float>) {
-        let d = loadHalf(b, 0), dmin = loadHalf(b, 2)
+        let d = loadHalf(b, 0), dmin = loadHalf(b, 2), (scales, mins) = kScalesAndMins(b + 4)
         for c in 0..<4 {
-            let (s1, m1) = kScaleMin(b + 4, 2 * c), (s2, m2) = kScaleMin(b + 4, 2 * c + 1)
+            let s1 = byte(scales, 2 * c), m1 = byte(mins, 2 * c), s2 = byte(scales, 2 * c + 1), m2 = byte(mins, 2 * c + 1)
             let d1 = SIMD8<Float>(repeating: d * Float(s1)), dm1 = SIMD8<Float>(repeating: dmin * Float(m1))
             let d2 = SIMD8<Float>(repeating: d * Float(s2)), dm2 = SIMD8<Float>(repeating: dmin * Float(m2))
             for part in 0..<4 {

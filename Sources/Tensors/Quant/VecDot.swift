@@ -56,12 +56,26 @@
     return (((h &* evenShift) &>> 15) &<< 4, ((h &* oddShift) &>> 15) &<< 4)
 }
 
-/// The shared loop of the 32-weight block types: Σ_i d_w·d_a·(Σ q·a)_i + factor·Σ_i e_w·t_a, where
-/// d_w is the f16 at byte 0 of each block and e_w the f16 at `extraOffset` (Q4_1/Q5_1: m with t_a = s;
-/// Q4_0/Q5_0: d again with t_a = d_a·Σa and factor −8/−16, the nibble offset). Four blocks' scales are
-/// converted at once: one f16 conversion per block costs as much as the block's integer work.
-@inline(__always) func dotBlocks32(_ row: UnsafeRawPointer, _ act: ActivationRow, blocks: Int, blockBytes: Int,
-                                   extraOffset: Int?, extraActivation: UnsafePointer<Float>, factor: Float,
+/// [Σa, Σb, Σc, Σd]: the lane sums of four vectors, by two rounds of interleave-and-add.
+@inline(__always) func laneSums(_ a: SIMD4<Int32>, _ b: SIMD4<Int32>, _ c: SIMD4<Int32>, _ d: SIMD4<Int32>) -> SIMD4<Int32> {
+    let ab = SIMD4(a[0], b[0], a[1], b[1]) &+ SIMD4(a[2], b[2], a[3], b[3])
+    let cd = SIMD4(c[0], d[0], c[1], d[1]) &+ SIMD4(c[2], d[2], c[3], d[3])
+    return SIMD4(ab[0], ab[1], cd[0], cd[1]) &+ SIMD4(ab[2], ab[3], cd[2], cd[3])
+}
+
+/// The second term of a 32-weight block type's dot product: factor·Σ_i e_w·t_a with e_w the f16 at
+/// byte `offset` of block i and t_a = `activation[i]` (Q4_1/Q5_1: m·s; Q4_0/Q5_0: d·(d_a·Σa) with
+/// factor −8/−16, the unsigned nibbles' offset).
+struct BlockTerm {
+    let offset: Int
+    let activation: UnsafePointer<Float>
+    let factor: Float
+}
+
+/// The shared loop of the 32-weight block types: Σ_i d_w·d_a·(Σ q·a)_i plus `term`, d_w the f16 at
+/// byte 0 of each block. Four blocks at a time: their scales are converted in one vector, since one
+/// f16 conversion per block costs about as much as the block's integer work.
+@inline(__always) func dotBlocks32(_ row: UnsafeRawPointer, _ act: ActivationRow, blocks: Int, blockBytes: Int, term: BlockTerm?,
                                    _ blockSums: (UnsafeRawPointer, UnsafePointer<Int16>) -> SIMD4<Int32>) -> Float {
     @inline(__always) func halves(_ b: UnsafeRawPointer, _ offset: Int) -> SIMD4<Float> {
         halfBitsToFloat(SIMD4<UInt16>(b.loadUnaligned(fromByteOffset: offset, as: UInt16.self),
@@ -75,53 +89,52 @@
     var acc = SIMD4<Float>(), extra = SIMD4<Float>(), i = 0
     while i + 4 <= blocks {
         let b = row + blockBytes * i
-        let d = halves(b, 0) * four(act.scale + i)
-        acc += SIMD4<Float>(blockSums(b, act.q + 32 * i)) * d[0]
-        acc += SIMD4<Float>(blockSums(b + blockBytes, act.q + 32 * i + 32)) * d[1]
-        acc += SIMD4<Float>(blockSums(b + 2 * blockBytes, act.q + 32 * i + 64)) * d[2]
-        acc += SIMD4<Float>(blockSums(b + 3 * blockBytes, act.q + 32 * i + 96)) * d[3]
-        if let extraOffset { extra += halves(b, extraOffset) * four(extraActivation + i) }
+        // One lane per block: the four blocks' integer sums, converted and scaled in one step.
+        let sums = laneSums(blockSums(b, act.q + 32 * i), blockSums(b + blockBytes, act.q + 32 * i + 32),
+                            blockSums(b + 2 * blockBytes, act.q + 32 * i + 64), blockSums(b + 3 * blockBytes, act.q + 32 * i + 96))
+        acc += SIMD4<Float>(sums) * (halves(b, 0) * four(act.scale + i))
+        if let term { extra += halves(b, term.offset) * four(term.activation + i) }
         i += 4
     }
     var tail: Float = 0
     while i < blocks {
         let b = row + blockBytes * i
         acc += SIMD4<Float>(blockSums(b, act.q + 32 * i)) * (loadHalf(b, 0) * act.scale[i])
-        if let extraOffset { tail += loadHalf(b, extraOffset) * extraActivation[i] }
+        if let term { tail += loadHalf(b, term.offset) * term.activation[i] }
         i += 1
     }
-    return acc.sum() + factor * (extra.sum() + tail)
+    return acc.sum() + (term?.factor ?? 0) * (extra.sum() + tail)
 }
 
 /// Σ_k W[k]·x[k] for one Q4_0 row: Σ d_w·(d_a·Σ q·a − 8·d_a·Σa), q the unsigned nibble.
 @inline(__always) func dotQ4_0(_ row: UnsafeRawPointer, _ act: ActivationRow, blocks: Int) -> Float {
-    dotBlocks32(row, act, blocks: blocks, blockBytes: 18, extraOffset: 0, extraActivation: act.scaledSum, factor: -8) {
+    dotBlocks32(row, act, blocks: blocks, blockBytes: 18, term: BlockTerm(offset: 0, activation: act.scaledSum, factor: -8)) {
         nibbleBlockSums($0 + 2, $1)
     }
 }
 
 /// Q4_1 with Q8_1 activations: Σ d_w·d_a·Σ q·a + m_w·s_a.
 @inline(__always) func dotQ4_1(_ row: UnsafeRawPointer, _ act: ActivationRow, blocks: Int) -> Float {
-    dotBlocks32(row, act, blocks: blocks, blockBytes: 20, extraOffset: 2, extraActivation: act.sum, factor: 1) {
+    dotBlocks32(row, act, blocks: blocks, blockBytes: 20, term: BlockTerm(offset: 2, activation: act.sum, factor: 1)) {
         nibbleBlockSums($0 + 4, $1)
     }
 }
 
 @inline(__always) func dotQ5_0(_ row: UnsafeRawPointer, _ act: ActivationRow, blocks: Int) -> Float {
-    dotBlocks32(row, act, blocks: blocks, blockBytes: 22, extraOffset: 0, extraActivation: act.scaledSum, factor: -16) {
+    dotBlocks32(row, act, blocks: blocks, blockBytes: 22, term: BlockTerm(offset: 0, activation: act.scaledSum, factor: -16)) {
         nibbleBlockSums($0 + 6, $1, high: fifthBitLanes($0.loadUnaligned(fromByteOffset: 2, as: UInt32.self).littleEndian))
     }
 }
 
 @inline(__always) func dotQ5_1(_ row: UnsafeRawPointer, _ act: ActivationRow, blocks: Int) -> Float {
-    dotBlocks32(row, act, blocks: blocks, blockBytes: 24, extraOffset: 2, extraActivation: act.sum, factor: 1) {
+    dotBlocks32(row, act, blocks: blocks, blockBytes: 24, term: BlockTerm(offset: 2, activation: act.sum, factor: 1)) {
         nibbleBlockSums($0 + 8, $1, high: fifthBitLanes($0.loadUnaligned(fromByteOffset: 4, as: UInt32.self).littleEndian))
     }
 }
 
 /// Q8_0 weights: 32 signed bytes; the even bytes are sign-extended by shifting up and back down.
 @inline(__always) func dotQ8_0(_ row: UnsafeRawPointer, _ act: ActivationRow, blocks: Int) -> Float {
-    dotBlocks32(row, act, blocks: blocks, blockBytes: 34, extraOffset: nil, extraActivation: act.scale, factor: 0) { b, a in
+    dotBlocks32(row, act, blocks: blocks, blockBytes: 34, term: nil) { b, a in
         let v = b.loadUnaligned(fromByteOffset: 2, as: SIMD16<Int16>.self)
         let (ae, ao) = loadActivations(a, 0)
         // |w·a| ≤ 128·127: a pair fits Int16 but four would not, so widen before folding the halves.
@@ -130,23 +143,30 @@
     }
 }
 
+/// Σ_j min_j·(Σa over sub-block j) for a Q4_K/Q5_K block: sub-block j is bsums 2j and 2j + 1.
+@inline(__always) func minSums(_ mins: UInt64, _ bsums: UnsafePointer<Int32>) -> Int32 {
+    let raw = UnsafeRawPointer(bsums)
+    let s = raw.loadUnaligned(as: SIMD16<Int32>.self)
+    let m = SIMD8<Int32>(truncatingIfNeeded: unsafeBitCast(mins, to: SIMD8<UInt8>.self))
+    return (m &* (s.evenHalf &+ s.oddHalf)).wrappedSum()
+}
+
 /// Q4_K with Q8_K activations: per super-block Σ_j d·scale_j·d_a·(Σ q·a)_j − dmin·d_a·Σ_j min_j·(Σa)_j.
 @inline(__always) func dotQ4_K(_ row: UnsafeRawPointer, _ act: ActivationRow, blocks: Int) -> Float {
     var acc = SIMD4<Float>(), minTerm: Float = 0
     for i in 0..<blocks {
         let b = row + 144 * i, a = act.q + 256 * i, bsums = act.groupSums + 16 * i
         let da = act.scale[i], d = loadHalf(b, 0) * da
-        var mins: Int32 = 0
+        let (scales, mins) = kScalesAndMins(b + 4)
         for c in 0..<4 {
-            let (s1, m1) = kScaleMin(b + 4, 2 * c), (s2, m2) = kScaleMin(b + 4, 2 * c + 1)
+            let s1 = byte(scales, 2 * c), s2 = byte(scales, 2 * c + 1)
             let v = b.loadUnaligned(fromByteOffset: 16 + 32 * c, as: SIMD16<UInt16>.self)
             let (ae1, ao1) = loadActivations(a, 64 * c), (ae2, ao2) = loadActivations(a, 64 * c + 32)
             let p1 = int16(v & 0x000F) &* ae1 &+ int16((v &>> 8) & 0x000F) &* ao1
             let p2 = int16((v &>> 4) & 0x000F) &* ae2 &+ int16(v &>> 12) &* ao2
             acc += SIMD4<Float>(sum4(p1)) * (d * Float(s1)) + SIMD4<Float>(sum4(p2)) * (d * Float(s2))
-            mins &+= Int32(m1) &* (bsums[4 * c] &+ bsums[4 * c + 1]) &+ Int32(m2) &* (bsums[4 * c + 2] &+ bsums[4 * c + 3])
         }
-        minTerm += loadHalf(b, 2) * da * Float(mins)
+        minTerm += loadHalf(b, 2) * da * Float(minSums(mins, bsums))
     }
     return acc.sum() - minTerm
 }
@@ -157,9 +177,9 @@
         let b = row + 176 * i, a = act.q + 256 * i, bsums = act.groupSums + 16 * i
         let da = act.scale[i], d = loadHalf(b, 0) * da
         let h = b.loadUnaligned(fromByteOffset: 16, as: SIMD16<UInt16>.self)   // qh[2i] | qh[2i+1] << 8
-        var mins: Int32 = 0
+        let (scales, mins) = kScalesAndMins(b + 4)
         for c in 0..<4 {
-            let (s1, m1) = kScaleMin(b + 4, 2 * c), (s2, m2) = kScaleMin(b + 4, 2 * c + 1)
+            let s1 = byte(scales, 2 * c), s2 = byte(scales, 2 * c + 1)
             let v = b.loadUnaligned(fromByteOffset: 48 + 32 * c, as: SIMD16<UInt16>.self)
             let k1 = UInt16(2 * c), k2 = UInt16(2 * c + 1)
             let (ae1, ao1) = loadActivations(a, 64 * c), (ae2, ao2) = loadActivations(a, 64 * c + 32)
@@ -170,9 +190,8 @@
             let p1 = int16(e1) &* ae1 &+ int16(o1) &* ao1
             let p2 = int16(e2) &* ae2 &+ int16(o2) &* ao2
             acc += SIMD4<Float>(sum4(p1)) * (d * Float(s1)) + SIMD4<Float>(sum4(p2)) * (d * Float(s2))
-            mins &+= Int32(m1) &* (bsums[4 * c] &+ bsums[4 * c + 1]) &+ Int32(m2) &* (bsums[4 * c + 2] &+ bsums[4 * c + 3])
         }
-        minTerm += loadHalf(b, 2) * da * Float(mins)
+        minTerm += loadHalf(b, 2) * da * Float(minSums(mins, bsums))
     }
     return acc.sum() - minTerm
 }
