@@ -58,7 +58,9 @@ public struct ChatScript: Sendable, Equatable {
 
     public static func parse(_ text: String, path: String = "<script>", format: Format) -> ChatScript {
         // By scalars, not Characters: "\r\n" is one Character and would not split on "\n".
-        let lines = text.components(separatedBy: "\n").map { $0.hasSuffix("\r") ? String($0.unicodeScalars.dropLast()) : $0 }
+        let lines = text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false).map { line in
+            String(String.UnicodeScalarView(line.last == "\r" ? line.dropLast() : line))
+        }
         var items: [Item] = []
         switch format {
         case .text:

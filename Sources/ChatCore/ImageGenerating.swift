@@ -78,11 +78,6 @@ public final class StableDiffusionDrawer: ImageGenerating {
         modelName = pipeline.directory.standardizedFileURL.lastPathComponent
     }
 
-    /// Loads a diffusers folder (fp16 weights preferred, as easel-mini ships them).
-    public convenience init(directory: URL) throws {
-        self.init(pipeline: try StableDiffusionPipeline(directory: directory, variant: "fp16"))
-    }
-
     public var textEncoderName: String { encoder.name }
     public var defaultSize: Int { pipeline.defaultSize }
 

@@ -1,7 +1,7 @@
 import Diffusion
 import Foundation
 
-/// Saves a session's pictures in one folder as `easel-0001.png`, `easel-0002.png`, …
+/// Saves a session's pictures in one folder as `easel-00001.png`, `easel-00002.png`, … (the names `easel draw` uses).
 ///
 /// Names come from a counter, never from the user's text, so no message can choose a path. The next
 /// number is one past the highest already in the folder, and the file is created exclusively
@@ -36,10 +36,10 @@ public struct ImageStore: Sendable {
 
     static func fileName(_ number: Int) -> String {
         let digits = String(number)
-        return prefix + String(repeating: "0", count: max(0, 4 - digits.count)) + digits + ".png"
+        return prefix + String(repeating: "0", count: max(0, 5 - digits.count)) + digits + ".png"
     }
 
-    /// One past the highest `easel-NNNN.png` in the folder (1 in an empty or new folder).
+    /// One past the highest `easel-NNNNN.png` in the folder (1 in an empty or new folder).
     func nextNumber() -> Int {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
         let numbers = names.compactMap { name -> Int? in

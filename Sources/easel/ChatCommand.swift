@@ -123,7 +123,7 @@ final class Repl {
             case .imageProgress(let step, let total, let elapsed):
                 guard style.isTTY else { break }
                 drawing = true
-                emit("\r\u{1B}[2K" + ProgressBar.line(step: step, total: total, elapsed: elapsed))
+                emit("\r\u{1B}[2K" + ReplProgressLine.line(step: step, total: total, elapsed: elapsed))
                 atLineStart = false
             case .imageSaved(let image):
                 if drawing { emit("\r\u{1B}[2K"); atLineStart = true; drawing = false }

@@ -12,7 +12,7 @@ struct SessionOptions: ParsableArguments {
     @OptionGroup var sampling: SamplingOptions
 
     @Option(name: .customLong("sd-model"),
-            help: "A Stable Diffusion v1 diffusers folder to draw with (default: easel-mini/, or $EASEL_SD_MODEL).")
+            help: "A Stable Diffusion v1 diffusers folder or single-file checkpoint to draw with (default: easel-mini, or $EASEL_SD_MODEL).")
     var sdModel: String?
 
     @Option(name: .customLong("router"), help: "A router model saved by `easel router train` (default: train on router-corpus/ at start-up).")
@@ -28,7 +28,14 @@ struct SessionOptions: ParsableArguments {
     @Option(help: "Picture size WxH (default: the drawing model's own).") var size: String?
     @Option(help: "System prompt (default: the model template's own).") var system: String?
 
-    static let defaultDrawingModel = "easel-mini"
+    /// easel-mini where `easel draw` looks for it (models/easel-mini, $EASEL_SD_MODEL), else where
+    /// training/export.py writes it (easel-mini/ at the checkout's root).
+    static func locateDrawingModel() -> String {
+        let drawDefault = DefaultDrawModel.path
+        if FileManager.default.fileExists(atPath: drawDefault) { return drawDefault }
+        let trained = DefaultModels.locate("easel-mini", environment: "EASEL_SD_MODEL")
+        return FileManager.default.fileExists(atPath: trained) ? trained : drawDefault
+    }
 
     func validate() throws {
         guard threshold > 0, threshold < 1 else { throw ValidationError("--threshold must be strictly between 0 and 1") }
@@ -97,15 +104,15 @@ struct SessionOptions: ParsableArguments {
 
         t = clock.now
         var drawer: StableDiffusionDrawer?
-        let sdPath = sdModel ?? DefaultModels.locate(Self.defaultDrawingModel, environment: "EASEL_SD_MODEL")
-        if FileManager.default.fileExists(atPath: URL(fileURLWithPath: sdPath).appendingPathComponent("model_index.json").path) {
-            drawer = try StableDiffusionDrawer(directory: URL(fileURLWithPath: sdPath))
+        let sdPath = sdModel ?? Self.locateDrawingModel()
+        if FileManager.default.fileExists(atPath: sdPath) {
+            drawer = StableDiffusionDrawer(pipeline: try loadDrawPipeline(sdPath, tokenizer: nil))
             lines.append("drawing model \(drawer!.modelName) (\(drawer!.defaultSize)x\(drawer!.defaultSize), " +
                          "\(drawer!.textEncoderName) text encoder) in \(seconds(clock.now - t))")
         } else if sdModel != nil || ProcessInfo.processInfo.environment["EASEL_SD_MODEL"].map({ !$0.isEmpty }) == true {
-            throw ValidationError("no diffusers pipeline (model_index.json) in \(sdPath)")
+            throw ValidationError("no drawing model at \(sdPath)")
         } else {
-            lines.append("no drawing model: \(Self.defaultDrawingModel)/ is not there yet (train it with training/, or give --sd-model DIR); image turns will say so")
+            lines.append("no drawing model: easel-mini is not there yet (train it with training/, or give --sd-model DIR); image turns will say so")
         }
 
         let session = ChatSession(chat: chat, context: context, router: router, drawer: drawer,

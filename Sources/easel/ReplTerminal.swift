@@ -112,7 +112,7 @@ enum ImagePreview {
 }
 
 /// The one-line progress bar of a picture: steps, elapsed time and ETA, redrawn in place.
-enum ProgressBar {
+enum ReplProgressLine {
     static func line(step: Int, total: Int, elapsed: Double, width: Int = 24) -> String {
         let total = max(total, 1)
         let filled = min(width, width * step / total)

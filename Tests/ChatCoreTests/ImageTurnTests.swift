@@ -28,7 +28,7 @@ final class ImageTurnTests: XCTestCase {
         XCTAssertEqual(record.outcome, .drew)
 
         let saved = try XCTUnwrap(log.saved)
-        XCTAssertEqual(saved.fileName, "easel-0001.png")
+        XCTAssertEqual(saved.fileName, "easel-00001.png")
         XCTAssertEqual(URL(fileURLWithPath: saved.path).deletingLastPathComponent().standardizedFileURL.path,
                        session.settings.outputFolder.standardizedFileURL.path, "saved under the output folder")
         let png = try PNGChunks(Data(contentsOf: URL(fileURLWithPath: saved.path)))
@@ -45,7 +45,7 @@ final class ImageTurnTests: XCTestCase {
         XCTAssertEqual(decoded.width * decoded.height * 3, decoded.pixels.count)
 
         XCTAssertEqual(session.lastCaption, "a pizza on a table")
-        XCTAssertEqual(session.history.last, ChatMessage(role: .assistant, content: "[image: easel-0001.png — a pizza on a table]"))
+        XCTAssertEqual(session.history.last, ChatMessage(role: .assistant, content: "[image: easel-00001.png — a pizza on a table]"))
         XCTAssertEqual(session.settings.seed, 8)
         XCTAssertEqual(session.previousRoute, .image)
     }
@@ -57,7 +57,7 @@ final class ImageTurnTests: XCTestCase {
         let edit = session.send("make it blue", events: log.record)
         XCTAssertEqual(log.route?.route, .image, "after a picture, 'make it blue' is a drawing follow-up")
         XCTAssertEqual(edit.caption, Caption("a pizza on a table, blue", kind: .edit))
-        XCTAssertEqual(edit.image?.fileName, "easel-0002.png")
+        XCTAssertEqual(edit.image?.fileName, "easel-00002.png")
         XCTAssertEqual(edit.image?.seed, 101)
         let png = try PNGChunks(Data(contentsOf: URL(fileURLWithPath: try XCTUnwrap(edit.image?.path))))
         XCTAssertTrue(png.text["parameters"]?.hasPrefix("a pizza on a table, blue\n") == true)
@@ -65,7 +65,7 @@ final class ImageTurnTests: XCTestCase {
         let again = session.send("another one")
         XCTAssertEqual(again.caption, Caption("a pizza on a table, blue", kind: .again))
         XCTAssertEqual(again.image?.seed, 102)
-        XCTAssertEqual(again.image?.fileName, "easel-0003.png")
+        XCTAssertEqual(again.image?.fileName, "easel-00003.png")
 
         let night = session.send("same but at night")
         XCTAssertEqual(night.caption?.text, "a pizza on a table, blue, at night")
@@ -86,7 +86,7 @@ final class ImageTurnTests: XCTestCase {
         let reply = session.send("/chat Thanks! What did you just make?")
         XCTAssertEqual(reply.outcome, .replied)
         XCTAssertEqual(session.history.map(\.role), [.user, .assistant, .user, .assistant])
-        XCTAssertTrue(session.history[1].content.hasPrefix("[image: easel-0001.png"))
+        XCTAssertTrue(session.history[1].content.hasPrefix("[image: easel-00001.png"))
     }
 
     func testAPictureErrorLeavesTheSessionUsable() throws {
@@ -100,12 +100,12 @@ final class ImageTurnTests: XCTestCase {
         XCTAssertEqual(session.lastCaption, "a pizza on a table", "a failed picture does not become the last caption")
         XCTAssertEqual(session.history.count, 2)
         XCTAssertEqual(session.settings.seed, 8, "a turn that fails before sampling keeps the seed")
-        XCTAssertFalse(FileManager.default.fileExists(atPath: session.settings.outputFolder.appendingPathComponent("easel-0002.png").path))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: session.settings.outputFolder.appendingPathComponent("easel-00002.png").path))
 
         try session.apply(.defaultSize)
         let good = session.send("make it blue")
         XCTAssertEqual(good.outcome, .drew, good.error ?? "")
-        XCTAssertEqual(good.image?.fileName, "easel-0002.png")
+        XCTAssertEqual(good.image?.fileName, "easel-00002.png")
 
         let nothing = session.send("/image draw me a picture")
         XCTAssertEqual(nothing.error, ChatError.nothingToDraw(request: "draw me a picture").description)
@@ -130,12 +130,12 @@ final class ImageTurnTests: XCTestCase {
         let session = try tinySession()
         // An existing picture and an unrelated file: numbering continues after the highest.
         let folder = session.settings.outputFolder
-        try Data("x".utf8).write(to: folder.appendingPathComponent("easel-0041.png"))
+        try Data("x".utf8).write(to: folder.appendingPathComponent("easel-00041.png"))
         try Data("x".utf8).write(to: folder.appendingPathComponent("notes.txt"))
         let record = session.send("/image ../../etc/passwd a cat/dog \u{0}")
-        XCTAssertEqual(record.image?.fileName, "easel-0042.png")
-        XCTAssertEqual(ImageStore.fileName(7), "easel-0007.png")
-        XCTAssertEqual(ImageStore.fileName(12345), "easel-12345.png")
+        XCTAssertEqual(record.image?.fileName, "easel-00042.png")
+        XCTAssertEqual(ImageStore.fileName(7), "easel-00007.png")
+        XCTAssertEqual(ImageStore.fileName(123456), "easel-123456.png")
     }
 
     // MARK: easel-mini (skipped until it is trained)

@@ -118,7 +118,7 @@ final class ReplPTYTests: XCTestCase {
         try type("Draw a red circle on a blue background")
         try waitForPrompt(3, "the picture")
         s = try screen()
-        let picture = URL(fileURLWithPath: out).appendingPathComponent("easel-0001.png").path
+        let picture = URL(fileURLWithPath: out).appendingPathComponent("easel-00001.png").path
         XCTAssertTrue(s.contains("· image (p "), s)
         XCTAssertTrue(s.contains("“a red circle on a blue background”"), s)
         XCTAssertTrue(s.contains(picture), "the path is printed: \(s)")
@@ -139,7 +139,7 @@ final class ReplPTYTests: XCTestCase {
         try key("C-c")
         try waitFor("the stopped picture") { $0.contains("· picture stopped") }
         try waitForPrompt(6, "the prompt after Ctrl-C")
-        XCTAssertFalse(FileManager.default.fileExists(atPath: URL(fileURLWithPath: out).appendingPathComponent("easel-0002.png").path))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: URL(fileURLWithPath: out).appendingPathComponent("easel-00002.png").path))
 
         // Ctrl-C during a long reply stops it too.
         try type("/max-tokens 2000")

@@ -151,7 +151,7 @@ final class TranscriptTests: XCTestCase {
         XCTAssertEqual(a.markdown, b.markdown)
         XCTAssertEqual(a.jsonl, b.jsonl)
         let names = try FileManager.default.contentsOfDirectory(atPath: first.path).sorted()
-        XCTAssertEqual(names, ["easel-0001.png", "easel-0002.png", "easel-0003.png"])
+        XCTAssertEqual(names, ["easel-00001.png", "easel-00002.png", "easel-00003.png"])
         for name in names {
             let mine = try Data(contentsOf: first.appendingPathComponent(name))
             XCTAssertEqual(mine, try Data(contentsOf: second.appendingPathComponent(name)), "\(name) differs between two runs")

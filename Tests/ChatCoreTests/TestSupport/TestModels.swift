@@ -14,7 +14,11 @@ enum TestModels {
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     static let chatPath = root.appendingPathComponent("models/SmolLM2-135M-Instruct.Q4_1.gguf").path
     static let tinySD = root.appendingPathComponent("Tests/DiffusionTests/Fixtures/tiny-sd")
-    static let easelMini = root.appendingPathComponent("easel-mini")
+    /// Where `easel draw` looks for easel-mini, then where training/export.py writes it.
+    static var easelMini: URL? {
+        ["models/easel-mini", "easel-mini"].map { root.appendingPathComponent($0) }
+            .first { FileManager.default.fileExists(atPath: $0.appendingPathComponent("model_index.json").path) }
+    }
     static let corpus = root.appendingPathComponent("router-corpus").path
 
     nonisolated(unsafe) static var chatModel: ChatModel?
@@ -40,15 +44,15 @@ enum TestModels {
 
     static func drawer(_ directory: URL) throws -> StableDiffusionDrawer {
         if let d = drawers[directory.path] { return d }
-        let d = try StableDiffusionDrawer(directory: directory)
+        let d = StableDiffusionDrawer(pipeline: try StableDiffusionPipeline(directory: directory))
         drawers[directory.path] = d
         return d
     }
 
     /// easel-mini, or a skip saying it has not been trained yet.
     static func easelMiniDrawer() throws -> StableDiffusionDrawer {
-        guard FileManager.default.fileExists(atPath: easelMini.appendingPathComponent("model_index.json").path) else {
-            throw XCTSkip("easel-mini/ is absent: train it with training/ (see training/README.md) to run this test")
+        guard let easelMini else {
+            throw XCTSkip("easel-mini is absent (models/easel-mini or easel-mini/): train it with training/ (see training/README.md) to run this test")
         }
         return try drawer(easelMini)
     }
