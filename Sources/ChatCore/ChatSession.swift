@@ -49,12 +49,12 @@ public final class ChatSession {
         self.settings = settings
     }
 
-    /// The models by name, with no paths or times, so it reads the same on every machine:
-    /// "chat: SmolLM2-135M-Instruct.Q4_1.gguf · drawing: easel-mini (CLIP text encoder) · router: 2482 turns".
+    /// The models by name, with no paths, times or corpus sizes, so a transcript's header reads the
+    /// same on every machine and after the router corpus grows:
+    /// "chat: SmolLM2-135M-Instruct.Q4_1.gguf · drawing: easel-mini (CLIP text encoder)".
     public var summary: String {
         "chat: \(URL(fileURLWithPath: chat.path).lastPathComponent) · drawing: "
             + (drawer.map { "\($0.modelName) (\($0.textEncoderName) text encoder)" } ?? "none")
-            + " · router: \(router.model.imageTurns + router.model.chatTurns) turns"
     }
 
     /// Forgets the conversation; the settings stay.
