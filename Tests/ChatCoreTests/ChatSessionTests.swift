@@ -88,6 +88,10 @@ final class ChatSessionTests: XCTestCase {
         XCTAssertEqual(image.outcome, .failed)
         XCTAssertEqual(image.error, ChatError.noDrawingModel.description)
 
+        let huge = session.send(String(repeating: "a", count: ChatSession.maxMessageCharacters + 1))
+        XCTAssertEqual(huge.error, ChatError.messageTooLong(characters: ChatSession.maxMessageCharacters + 1,
+                                                           limit: ChatSession.maxMessageCharacters).description)
+
         for bad in ["", "   ", "/image", "/frobnicate now", "/seed 3"] {
             let r = session.send(bad)
             XCTAssertEqual(r.outcome, .failed, "'\(bad)' is not a turn")

@@ -159,4 +159,44 @@ final class ReplPTYTests: XCTestCase {
         XCTAssertTrue(saved.contains("Draw a red circle on a blue background"), saved)
         XCTAssertTrue(saved.contains("/route"), saved)
     }
+
+    /// `easel run`'s exit status: 0 only when every line and turn succeeded; a bad line is named.
+    func testRunCommandExitStatusSaysWhetherEveryTurnSucceeded() throws {
+        let binary = try easelBinary()
+        _ = try TestModels.chat()
+        let folder = TestModels.temporaryFolder()
+        func run(_ script: String, name: String, extra: [String] = []) throws -> (status: Int32, stderr: String) {
+            let file = folder.appendingPathComponent(name)
+            try Data(script.utf8).write(to: file)
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: binary)
+            process.currentDirectoryURL = TestModels.root
+            process.arguments = ["run", file.path, "--out", folder.appendingPathComponent("out-" + name).path, "--no-timings",
+                                 "--quiet", "--sd-model", TestModels.tinySD.path] + extra
+            let errors = folder.appendingPathComponent(name + ".stderr")
+            _ = FileManager.default.createFile(atPath: errors.path, contents: nil)
+            let handle = try FileHandle(forWritingTo: errors)
+            process.standardError = handle
+            process.standardOutput = FileHandle.nullDevice
+            try process.run()
+            process.waitUntilExit()
+            try handle.close()
+            return (process.terminationStatus, try String(contentsOf: errors, encoding: .utf8))
+        }
+        let good = try run("/max-tokens 4\n/chat Hi\n/image a red circle\n", name: "good.txt")
+        XCTAssertEqual(good.status, 0, good.stderr)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: folder.appendingPathComponent("out-good.txt/good.md").path))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: folder.appendingPathComponent("out-good.txt/easel-00001.png").path))
+
+        let bad = try run("/max-tokens 4\n/steps lots\n/chat Hi\n", name: "bad.txt")
+        XCTAssertEqual(bad.status, 1)
+        XCTAssertTrue(bad.stderr.contains("bad.txt:2:"), bad.stderr)
+        let transcript = try String(contentsOf: folder.appendingPathComponent("out-bad.txt/bad.md"), encoding: .utf8)
+        XCTAssertFalse(transcript.contains("**You:** `/chat` Hi"), "the run stopped at the bad line")
+
+        let onward = try run("/max-tokens 4\n/steps lots\n/chat Hi\n", name: "onward.txt", extra: ["--keep-going"])
+        XCTAssertEqual(onward.status, 1, "a bad line fails the run even with --keep-going")
+        let rest = try String(contentsOf: folder.appendingPathComponent("out-onward.txt/onward.md"), encoding: .utf8)
+        XCTAssertTrue(rest.contains("**You:** `/chat` Hi"), "--keep-going played the turn after the bad line: \(rest)")
+    }
 }
