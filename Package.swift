@@ -32,10 +32,11 @@ let package = Package(
         .target(name: "LLM", dependencies: ["Tensors", "WeightIO"], swiftSettings: swiftSettings),
         .target(name: "Diffusion", dependencies: ["Tensors", "WeightIO", "CPNG"], swiftSettings: swiftSettings),
         .target(name: "Router", swiftSettings: swiftSettings),
+        .target(name: "ChatCore", dependencies: ["LLM", "Diffusion", "Router", "Tensors"], swiftSettings: swiftSettings),
         .executableTarget(
             name: "easel",
             dependencies: [
-                "Tensors", "WeightIO", "LLM", "Diffusion", "Router", "CReadline",
+                "Tensors", "WeightIO", "LLM", "Diffusion", "Router", "ChatCore", "CReadline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings),
@@ -45,6 +46,7 @@ let package = Package(
         .testTarget(name: "LLMTests", dependencies: ["LLM"], resources: [.copy("Fixtures")]),
         .testTarget(name: "DiffusionTests", dependencies: ["Diffusion"], resources: [.copy("Fixtures")]),
         .testTarget(name: "RouterTests", dependencies: ["Router"]),
+        .testTarget(name: "ChatCoreTests", dependencies: ["ChatCore"], resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v5]
 )
