@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(libopenblas-dev libpng-dev libreadline-dev)
+# tmux drives the REPL test through a pseudo-terminal.
+APT_PACKAGES=(libopenblas-dev libpng-dev libreadline-dev tmux)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

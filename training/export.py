@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import time
 
 import numpy as np
@@ -69,6 +70,16 @@ def export(out: str) -> None:
     te = os.path.join(out, "text_encoder", "model.safetensors")
     bare = load_file(te)
     save_file({"text_model." + k: v.contiguous() for k, v in bare.items()}, te, metadata={"format": "pt"})
+    # SD v1's tokenizer folder: vocab.json + merges.txt (transformers 5 would write only tokenizer.json).
+    shutil.rmtree(os.path.join(out, "tokenizer"))
+    shutil.copytree(os.path.join(common.RUNS, "tokenizer"), os.path.join(out, "tokenizer"))
+    for d in ("unet", "vae"):  # drop the local training paths diffusers records
+        cfg_path = os.path.join(out, d, "config.json")
+        with open(cfg_path) as f:
+            cfg = json.load(f)
+        cfg.pop("_name_or_path", None)
+        with open(cfg_path, "w") as f:
+            json.dump(cfg, f, indent=2, sort_keys=True)
     with open(os.path.join(out, "scheduler", "scheduler_config.json"), "w") as f:
         json.dump(SD14_SCHEDULER, f, indent=2)
     vision.to(torch.float16).save_pretrained(os.path.join(out, "vision_model"), safe_serialization=True)
@@ -92,6 +103,9 @@ def samples(out: str, steps: int, guidance: float, seed: int) -> dict:
     if info["missing_keys"] or info["unexpected_keys"]:
         raise SystemExit(f"text_encoder does not load cleanly: {info}")
     pipe = StableDiffusionPipeline.from_pretrained(out, torch_dtype=torch.float32)
+    probe = "a small purple heart to the right of an orange square"
+    if pipe.tokenizer(probe).input_ids != models.tokenizer()(probe).input_ids:
+        raise SystemExit("exported tokenizer differs from the training tokenizer")
     pipe.set_progress_bar_config(disable=True)
     prompts = [dataset.make_example(0, "val", i)[1] for i in range(8)]
     prompts += [dataset.make_example(0, "heldout", i)[1] for i in range(8)]

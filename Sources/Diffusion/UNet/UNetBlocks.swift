@@ -44,13 +44,15 @@ struct ResnetBlock2D {
             }
         }
         h = conv2(norm2(h, silu: true), scratch: scratch.conv)
+        // h is this block's own tensor: the residual is added into it rather than into a fresh copy
+        // (at the VAE's 512×512 level each copy is 128 MiB).
         let skip = shortcut.map { $0(x, scratch: scratch.conv) } ?? x
-        let out = added(skip, h)
+        addInPlace(h.data, skip.data, count: h.count)
         if outputScale != 1 {
             let inv = 1 / outputScale
-            for i in 0..<out.count { out[i] *= inv }
+            for i in 0..<h.count { h[i] *= inv }
         }
-        return out
+        return h
     }
 }
 
@@ -109,13 +111,18 @@ struct BasicTransformerBlock {
     func callAsFunction(_ x: Tensor, batch: Int, tokens n: Int, context: Tensor, contextTokens l: Int,
                         scratch: ModuleScratch) -> Tensor {
         let rows = batch * n
+        // Each sublayer's output is a fresh tensor; the residual stream is added into it.
         let h1 = norm1(x, rows: rows)
-        var y = added(x, attn1(h1, batch: batch, tokens: n, context: h1, contextTokens: n, scratch: scratch))
-        y = added(y, attn2(norm2(y, rows: rows), batch: batch, tokens: n, context: context, contextTokens: l, scratch: scratch))
-        let projected = ffIn(norm3(y, rows: rows), rows: rows)
+        let y = attn1(h1, batch: batch, tokens: n, context: h1, contextTokens: n, scratch: scratch)
+        addInPlace(y.data, x.data, count: y.count)
+        let z = attn2(norm2(y, rows: rows), batch: batch, tokens: n, context: context, contextTokens: l, scratch: scratch)
+        addInPlace(z.data, y.data, count: z.count)
+        let projected = ffIn(norm3(z, rows: rows), rows: rows)
         let gated = Tensor(shape: [rows, ffInner])
         geglu(projected.data, rows: rows, inner: ffInner, gated.data)
-        return added(y, ffOut(gated, rows: rows))
+        let out = ffOut(gated, rows: rows)
+        addInPlace(out.data, z.data, count: out.count)
+        return out
     }
 }
 
@@ -165,7 +172,8 @@ struct Transformer2DModel {
         } else {
             h = transposeLastTwo(projOutLinear!(tokens, rows: batch * n), batch: batch, rows: n, cols: c).reshaped(x.shape)
         }
-        return added(h, x)
+        addInPlace(h.data, x.data, count: h.count)
+        return h
     }
 }
 

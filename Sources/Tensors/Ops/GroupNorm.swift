@@ -59,7 +59,11 @@ public func groupNorm(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float
 /// uses the 1.5·2²³ trick (adding it leaves n in the low mantissa bits), so everything stays in vector
 /// registers: Swift's generic SIMD float→int conversion and `rounded` are scalar loops.
 @inline(__always) public func exp8(_ x: SIMD8<Float>) -> SIMD8<Float> {
-    let clamped = x.clamped(lowerBound: SIMD8(repeating: -87.3), upperBound: SIMD8(repeating: 88.3))
+    // Clamped with masks: `clamped(lowerBound:upperBound:)` is not inlined (a generic pointwiseMin/Max call).
+    var clamped = x
+    let lo = SIMD8<Float>(repeating: -87.3), hi = SIMD8<Float>(repeating: 88.3)
+    clamped.replace(with: lo, where: clamped .< lo)
+    clamped.replace(with: hi, where: clamped .> hi)
     let magic = SIMD8<Float>(repeating: 12_582_912)   // 1.5·2²³
     let shifted = clamped * 1.442695040888963 + magic
     let n = shifted - magic
