@@ -11,25 +11,29 @@ rounds=${1:-3}
 threads=${THREADS:-$(nproc)}
 export EASEL_THREADS=$threads OMP_NUM_THREADS=$threads OPENBLAS_NUM_THREADS=$threads
 model=bench/work/sd14-random
-[ -f "$model/model_index.json" ] || python3 tools/make_sd_bench_model.py "$model"
-swift build -c release -Xswiftc -enable-testing --product easel >/dev/null
+if [ -z "${REPORT_ONLY:-}" ]; then
+    [ -f "$model/model_index.json" ] || python3 tools/make_sd_bench_model.py "$model"
+    swift build -c release -Xswiftc -enable-testing --product easel >/dev/null
+fi
 
 mkdir -p bench/work bench/results
-: > bench/work/sd_easel.jsonl
-: > bench/work/sd_torch.jsonl
-for i in $(seq "$rounds"); do
-    .build/release/easel bench sd --model "$model" --runs 1 --json >> bench/work/sd_easel.jsonl
-    python3 bench/sd_peer_diffusers.py "$model" "$threads" 1 2>/dev/null | tail -1 >> bench/work/sd_torch.jsonl
-done
-.build/release/easel bench sd --model "$model" --runs 1 --full-steps "${FULL_STEPS:-20}" --json > bench/work/sd_full.json
+if [ -z "${REPORT_ONLY:-}" ]; then   # REPORT_ONLY=1 rewrites sd.md from the last run's bench/work/*.json*
+    : > bench/work/sd_easel.jsonl
+    : > bench/work/sd_torch.jsonl
+    for i in $(seq "$rounds"); do
+        .build/release/easel bench sd --model "$model" --runs 1 --json >> bench/work/sd_easel.jsonl
+        python3 bench/sd_peer_diffusers.py "$model" "$threads" 1 2>/dev/null | tail -1 >> bench/work/sd_torch.jsonl
+    done
+    .build/release/easel bench sd --model "$model" --runs 1 --full-steps "${FULL_STEPS:-20}" --json > bench/work/sd_full.json
+fi
 
 python3 - "$threads" > bench/results/sd.md <<'PY'
-import json, os, platform, sys, datetime
+import json, os, platform, statistics, sys, datetime
 threads = sys.argv[1]
 easel = [json.loads(l) for l in open("bench/work/sd_easel.jsonl")]
 torch_ = [json.loads(l) for l in open("bench/work/sd_torch.jsonl")]
 full = json.load(open("bench/work/sd_full.json"))
-med = lambda xs: sorted(xs)[len(xs) // 2]
+med = statistics.median
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.machine())
 print(f"## Stable Diffusion v1.4 shapes ({datetime.date.today()}, {cpu}, {threads} threads)")
 print()

@@ -260,10 +260,34 @@ def make_tokenizer_json_copy():
     tok.save_pretrained(os.path.join(ROOT, "clip-tokenizer-json"))
 
 
+def make_linear_unet():
+    """A second tiny UNet with the options SD v1 leaves off: linear proj_in/proj_out
+    (use_linear_projection, as SD 2.x), two transformer layers per block, and a CrossAttn block first (its
+    skip feeds an up block's last resnet). diffusers 0.42.1 still refuses `num_attention_heads` here."""
+    from diffusers import UNet2DConditionModel
+    torch.manual_seed(1)
+    unet = UNet2DConditionModel(block_out_channels=(8, 16), layers_per_block=1, sample_size=8, in_channels=4,
+                                out_channels=4, down_block_types=("CrossAttnDownBlock2D", "DownBlock2D"),
+                                up_block_types=("UpBlock2D", "CrossAttnUpBlock2D"), cross_attention_dim=24,
+                                attention_head_dim=(2, 4), norm_num_groups=4,
+                                use_linear_projection=True, transformer_layers_per_block=2).eval()
+    root = os.path.dirname(out("tiny-unet-linear", "config.json"))
+    unet.save_pretrained(root)
+    g = torch.Generator().manual_seed(4)
+    latents = torch.randn(2, 4, 9, 6, generator=g)   # 9x6: the upsampler must return to 9 rows, not 10
+    states = torch.randn(2, 9, 24, generator=g)
+    with torch.no_grad():
+        noise = unet(latents, 250, encoder_hidden_states=states).sample
+    save_tensors({"latents": latents, "states": states, "noise_250": noise}, "tiny-sd-io", "unet_linear.safetensors")
+
+
 if __name__ == "__main__":
     if "--tokenizer-only" in sys.argv:
         make_tokenizer_cases()
+    elif "--linear-unet-only" in sys.argv:
+        make_linear_unet()
     else:
         main()
         make_tokenizer_cases()
         make_tokenizer_json_copy()
+        make_linear_unet()

@@ -94,3 +94,14 @@ extension ModelParityTests {
         }
     }
 }
+
+/// Fixtures/tiny-unet-linear: a UNet with linear proj_in/proj_out and two transformer layers per block, run on 9×6 latents (odd: the upsampler resizes 5×3 back to 9×6), from tools/make_sd_fixtures.py.
+extension ModelParityTests {
+    func testUNetWithLinearProjectionAndOddSizesMatchesDiffusers() throws {
+        let unet = try UNet2DConditionModel(directory: fixtureURL("tiny-unet-linear"))
+        let f = try io("unet_linear.safetensors")
+        let out = try unet(try f.tensor("latents"), timestep: 250, encoderHiddenStates: try f.tensor("states"))
+        XCTAssertEqual(out.shape, [2, 4, 9, 6])
+        assertClose(out.scalars, try f.tensor("noise_250").scalars, tol: Tolerance.module, label: "linear-projection UNet")
+    }
+}
