@@ -24,9 +24,12 @@ public enum SchedulerError: Error, CustomStringConvertible, Equatable {
     case unsupported(scheduler: String, key: String, value: String)
     case invalidStepCount(Int, trainSteps: Int)
     case badConfig(path: String, reason: String)
+    case timestepOutOfRange(scheduler: String, stepCount: Int, timestep: Int, trainSteps: Int)
 
     public var description: String {
         switch self {
+        case .timestepOutOfRange(let s, let n, let t, let train):
+            "\(s): \(n) steps put a timestep at \(t), outside 0..<\(train) (steps_offset): use fewer steps"
         case .unsupported(let s, let k, let v): "\(s): \(k) = \(v) is not supported"
         case .invalidStepCount(let n, let t): "step count \(n) must be between 1 and num_train_timesteps (\(t))"
         case .badConfig(let p, let r): "scheduler config \(p): \(r)"
@@ -230,18 +233,25 @@ func numpyInterp(_ x: Double, _ fp: [Float]) -> Double {
 
 /// `timestep_spacing` for the DDPM-family schedulers (PNDM, DDIM): integer timesteps, descending.
 func discreteTimesteps(spacing: String, trainSteps: Int, stepCount: Int, offset: Int, name: String) throws -> [Int] {
+    let steps: [Int]
     switch spacing {
     case "linspace":
-        return numpyLinspace(0, Double(trainSteps - 1), stepCount).map { Int(roundHalfEven($0)) }.reversed()
+        steps = numpyLinspace(0, Double(trainSteps - 1), stepCount).map { Int(roundHalfEven($0)) }.reversed()
     case "leading":
         let ratio = trainSteps / stepCount
-        return (0..<stepCount).map { $0 * ratio + offset }.reversed()
+        steps = (0..<stepCount).map { $0 * ratio + offset }.reversed()
     case "trailing":
         let ratio = Double(trainSteps) / Double(stepCount)
-        return numpyArange(Double(trainSteps), 0, -ratio).map { Int(roundHalfEven($0)) - 1 }
+        steps = numpyArange(Double(trainSteps), 0, -ratio).map { Int(roundHalfEven($0)) - 1 }
     default:
         throw SchedulerError.unsupported(scheduler: name, key: "timestep_spacing", value: spacing)
     }
+    // "leading" with steps_offset 1 puts the last of 1000 steps at t = 1000, past the table (diffusers
+    // raises an IndexError there): refuse the step count instead of reading out of bounds.
+    if let bad = steps.first(where: { $0 < 0 || $0 >= trainSteps }) {
+        throw SchedulerError.timestepOutOfRange(scheduler: name, stepCount: stepCount, timestep: bad, trainSteps: trainSteps)
+    }
+    return steps
 }
 
 /// `timestep_spacing` for the sigma schedulers (Euler): float timesteps, descending.
