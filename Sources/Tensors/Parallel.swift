@@ -15,7 +15,16 @@ public enum Parallel {
         return n
     }()
 
-    nonisolated(unsafe) static var pool: WorkerPool? = threadCount > 1 ? WorkerPool(workers: threadCount - 1) : nil
+    nonisolated(unsafe) private static var sharedPool: WorkerPool?
+    private static let poolLock = NSLock()
+
+    /// The pool for `threadCount`, started on first use.
+    static var pool: WorkerPool? {
+        poolLock.withLock {
+            if sharedPool == nil && threadCount > 1 { sharedPool = WorkerPool(workers: threadCount - 1) }
+            return sharedPool
+        }
+    }
 
     public static func defaultThreadCount() -> Int {
         if let text = ProcessInfo.processInfo.environment["EASEL_THREADS"], let n = Int(text), n > 0 {
@@ -26,9 +35,12 @@ public enum Parallel {
 
     /// Call before any parallel work starts (the CLI does it while parsing flags).
     public static func configure(threads: Int) {
-        threadCount = max(1, min(threads, 256))
-        openblas_set_num_threads(Int32(threadCount))
-        pool = threadCount > 1 ? WorkerPool(workers: threadCount - 1) : nil
+        poolLock.withLock {
+            threadCount = max(1, min(threads, 256))
+            openblas_set_num_threads(Int32(threadCount))
+            sharedPool?.shutDown()
+            sharedPool = nil
+        }
     }
 
     /// Splits 0..<count into at most `threadCount` contiguous chunks of at least `grain` items and
@@ -56,6 +68,7 @@ final class WorkerPool: @unchecked Sendable {
     private let state = Atomic<Int>(0)
     private let finished = Atomic<Int>(0)
     private let sleepers = Atomic<Int>(0)
+    private let stopping = Atomic<Bool>(false)
     private var job: ((Int) -> Void)?
     private var chunkCount = 0
     private var mutex = pthread_mutex_t()
@@ -68,7 +81,8 @@ final class WorkerPool: @unchecked Sendable {
         pthread_mutex_init(&mutex, nil)
         pthread_cond_init(&condition, nil)
         for _ in 0..<workers {
-            let thread = Thread { [unowned self] in self.workerLoop() }
+            // The thread holds the pool until shutDown() lets it return.
+            let thread = Thread { self.workerLoop() }
             thread.stackSize = 8 << 20
             thread.start()
         }
@@ -98,6 +112,19 @@ final class WorkerPool: @unchecked Sendable {
             job = nil
             return true
         }
+    }
+
+    /// Lets every worker return once it is idle (Parallel.configure replaces the pool). Runs only
+    /// when no job is in flight: `owner` is held throughout.
+    func shutDown() {
+        owner.lock()
+        defer { owner.unlock() }
+        stopping.store(true, ordering: .releasing)
+        let generation = (state.load(ordering: .relaxed) >> 32) &+ 1
+        state.store((generation & 0x7FFF_FFFF) << 32 | 0xFFFF_FFFF, ordering: .releasing)   // no chunk claimable
+        pthread_mutex_lock(&mutex)
+        pthread_cond_broadcast(&condition)
+        pthread_mutex_unlock(&mutex)
     }
 
     /// Claims and runs chunks of the job of `generation` until none are left.
@@ -130,6 +157,7 @@ final class WorkerPool: @unchecked Sendable {
                 sleepers.subtract(1, ordering: .releasing)
                 pthread_mutex_unlock(&mutex)
             }
+            if stopping.load(ordering: .acquiring) { return }
             seen = state.load(ordering: .acquiring) >> 32
             work(generation: seen)
         }

@@ -110,3 +110,33 @@ final class HalfConversionTests: XCTestCase {
         XCTAssertEqual(y, b.map { 1 + 2 * Float($0) })
     }
 }
+
+final class ParallelTests: XCTestCase {
+    /// Every index runs exactly once, across pool restarts (`easel --threads N` reconfigures the pool).
+    func testForRangesCoversEachIndexOnceAcrossReconfiguration() {
+        defer { Parallel.configure(threads: Parallel.defaultThreadCount()) }
+        for threads in [2, 3, 1, 2, 4] {
+            Parallel.configure(threads: threads)
+            for count in [1, 2, 7, 1000] {
+                let hits = UnsafeMutablePointer<Int>.allocate(capacity: count)
+                hits.initialize(repeating: 0, count: count)
+                defer { hits.deallocate() }
+                for _ in 0..<50 {
+                    Parallel.forRanges(count) { range in for i in range { hits[i] += 1 } }
+                }
+                XCTAssertTrue((0..<count).allSatisfy { hits[$0] == 50 }, "threads \(threads), count \(count)")
+            }
+        }
+    }
+
+    func testNestedLoopsRunInline() {
+        var inner = [Int](repeating: 0, count: 8)
+        inner.withUnsafeMutableBufferPointer { buf in
+            let p = buf.baseAddress!
+            Parallel.forRanges(8) { outer in
+                for i in outer { Parallel.forRanges(4) { r in p[i] += r.count } }
+            }
+        }
+        XCTAssertEqual(inner, [Int](repeating: 4, count: 8))
+    }
+}
