@@ -30,11 +30,18 @@ struct SessionOptions: ParsableArguments {
 
     /// easel-mini where `easel draw` looks for it (models/easel-mini, $EASEL_SD_MODEL), else where
     /// training/export.py writes it (easel-mini/ at the checkout's root).
+    /// A folder counts only with its model_index.json: easel-mini/ holds its text encoder and VAE
+    /// before its UNet has finished training.
     static func locateDrawingModel() -> String {
+        func complete(_ path: String) -> Bool {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { return false }
+            return !isDirectory.boolValue || FileManager.default.fileExists(atPath: path + "/model_index.json")
+        }
         let drawDefault = DefaultDrawModel.path
-        if FileManager.default.fileExists(atPath: drawDefault) { return drawDefault }
+        if complete(drawDefault) { return drawDefault }
         let trained = DefaultModels.locate("easel-mini", environment: "EASEL_SD_MODEL")
-        return FileManager.default.fileExists(atPath: trained) ? trained : drawDefault
+        return complete(trained) ? trained : drawDefault
     }
 
     func validate() throws {
