@@ -1,7 +1,7 @@
 // Byte-level BPE (`tokenizer.ggml.model = "gpt2"`): SmolLM2, LLaMA-3, GPT-2. Port of llama.cpp's
 // `llm_tokenizer_bpe_session` and `llama_decode_text` (src/llama-vocab.cpp, llama-cpp-python 0.3.36).
 
-public final class ByteLevelBPE: Tokenizer {
+public final class ByteLevelBPE: VocabularyTokenizer {
     let vocabulary: TokenVocabulary
     let configuration: PreTokenizer.Configuration
     /// Merge rank by pair, lowest rank merges first (`bpe_ranks`).
@@ -33,22 +33,6 @@ public final class ByteLevelBPE: Tokenizer {
             if ranks[pair] == nil { ranks[pair] = rank }  // the first rank wins, as std::unordered_map::emplace
         }
         self.ranks = ranks
-    }
-
-    public var vocabularySize: Int { vocabulary.count }
-    public var bosID: Int? { vocabulary.bosID }
-    public var eosID: Int? { vocabulary.eosID }
-    public var eotID: Int? { vocabulary.eotID }
-
-    public func isEndOfGeneration(_ id: Int) -> Bool { vocabulary.isEndOfGeneration(id) }
-    public var endOfGenerationIDs: Set<Int> { vocabulary.endOfGeneration }
-
-    public func pieceBytes(_ id: Int, renderSpecial: Bool) -> [UInt8] {
-        vocabulary.pieceBytes(id, renderSpecial: renderSpecial)
-    }
-
-    public func decode(_ ids: [Int], removeSpecial: Bool, renderSpecial: Bool) -> String {
-        String(decoding: vocabulary.detokenize(ids, removeSpecial: removeSpecial, renderSpecial: renderSpecial), as: UTF8.self)
     }
 
     public func encode(_ text: String, addSpecial: Bool, parseSpecial: Bool) -> [Int] {

@@ -2,7 +2,7 @@
 // Port of llama.cpp's `llm_tokenizer_spm_session` and the SPM branch of `llama_vocab::impl::tokenize`
 // (src/llama-vocab.cpp, llama-cpp-python 0.3.36).
 
-public final class SentencePieceBPE: Tokenizer {
+public final class SentencePieceBPE: VocabularyTokenizer {
     let vocabulary: TokenVocabulary
     /// Byte-fallback token for each byte: `<0xXX>`, else the one-byte token, else unknown.
     private let byteTokens: [Int?]
@@ -20,22 +20,6 @@ public final class SentencePieceBPE: Tokenizer {
             return vocabulary.ids[Array("<0x\(b < 16 ? "0" : "")\(hex)>".utf8)] ?? vocabulary.ids[[UInt8(b)]]
                 ?? vocabulary.unknownID
         }
-    }
-
-    public var vocabularySize: Int { vocabulary.count }
-    public var bosID: Int? { vocabulary.bosID }
-    public var eosID: Int? { vocabulary.eosID }
-    public var eotID: Int? { vocabulary.eotID }
-
-    public func isEndOfGeneration(_ id: Int) -> Bool { vocabulary.isEndOfGeneration(id) }
-    public var endOfGenerationIDs: Set<Int> { vocabulary.endOfGeneration }
-
-    public func pieceBytes(_ id: Int, renderSpecial: Bool) -> [UInt8] {
-        vocabulary.pieceBytes(id, renderSpecial: renderSpecial)
-    }
-
-    public func decode(_ ids: [Int], removeSpecial: Bool, renderSpecial: Bool) -> String {
-        String(decoding: vocabulary.detokenize(ids, removeSpecial: removeSpecial, renderSpecial: renderSpecial), as: UTF8.self)
     }
 
     public func encode(_ text: String, addSpecial: Bool, parseSpecial: Bool) -> [Int] {

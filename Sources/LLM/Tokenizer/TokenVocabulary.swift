@@ -364,3 +364,27 @@ extension Array where Element == UInt8 {
         firstRange(of: needle, in: indices) != nil
     }
 }
+
+/// A tokenizer whose ids, pieces, special tokens and decoding all come from one TokenVocabulary: only
+/// `encode` differs between SentencePiece BPE and byte-level BPE.
+protocol VocabularyTokenizer: Tokenizer {
+    var vocabulary: TokenVocabulary { get }
+}
+
+extension VocabularyTokenizer {
+    public var vocabularySize: Int { vocabulary.count }
+    public var bosID: Int? { vocabulary.bosID }
+    public var eosID: Int? { vocabulary.eosID }
+    public var eotID: Int? { vocabulary.eotID }
+
+    public func isEndOfGeneration(_ id: Int) -> Bool { vocabulary.isEndOfGeneration(id) }
+    public var endOfGenerationIDs: Set<Int> { vocabulary.endOfGeneration }
+
+    public func pieceBytes(_ id: Int, renderSpecial: Bool) -> [UInt8] {
+        vocabulary.pieceBytes(id, renderSpecial: renderSpecial)
+    }
+
+    public func decode(_ ids: [Int], removeSpecial: Bool, renderSpecial: Bool) -> String {
+        String(decoding: vocabulary.detokenize(ids, removeSpecial: removeSpecial, renderSpecial: renderSpecial), as: UTF8.self)
+    }
+}
