@@ -3,7 +3,7 @@ import Tensors
 
 /// Euler ancestral: an Euler step down to σ_down, then fresh noise of σ_up, so that σ_down² + σ_up² is the
 /// next sigma². Each step draws one `randn(sample.shape)` from the pipeline's random source.
-public struct EulerAncestralDiscreteScheduler: Scheduler {
+public struct EulerAncestralDiscreteScheduler: SigmaScheduler {
     let schedule: NoiseSchedule
     public let timesteps: [Double]
     let sigmas: [Float]
@@ -20,16 +20,7 @@ public struct EulerAncestralDiscreteScheduler: Scheduler {
                                             offset: config.stepsOffset ?? 0, name: name)
         let trainSigmas = schedule.sigmas
         sigmas = timesteps.map { Float(numpyInterp($0, trainSigmas)) } + [0]
-        let maxSigma = sigmas.max()!
-        initNoiseSigma = (spacing == "linspace" || spacing == "trailing") ? maxSigma : (maxSigma * maxSigma + 1).squareRoot()
-    }
-
-    public func scaleModelInput(_ sample: Tensor, stepIndex: Int) -> Tensor {
-        let sigma = sigmas[stepIndex]
-        let d = (sigma * sigma + 1).squareRoot()
-        let y = Tensor(shape: sample.shape)
-        for i in 0..<sample.count { y[i] = sample[i] / d }
-        return y
+        initNoiseSigma = eulerInitNoiseSigma(sigmas, spacing: spacing)
     }
 
     public mutating func step(modelOutput: Tensor, stepIndex: Int, sample: Tensor, random: inout any RandomSource) -> Tensor {
@@ -47,9 +38,5 @@ public struct EulerAncestralDiscreteScheduler: Scheduler {
         let noise = random.normal(shape: sample.shape)
         for i in 0..<sample.count { y[i] = y[i] + noise[i] * up }
         return y
-    }
-
-    public func addNoise(original: Tensor, noise: Tensor, stepIndex: Int) -> Tensor {
-        axpby(1, original, sigmas[stepIndex], noise)
     }
 }

@@ -4,7 +4,7 @@ import Tensors
 
 /// Euler's method on the probability-flow ODE in sigma space (Karras et al. 2022, Algorithm 2 without
 /// churn). Timesteps are fractional training steps; the model input is scaled by 1/√(σ² + 1).
-public struct EulerDiscreteScheduler: Scheduler {
+public struct EulerDiscreteScheduler: SigmaScheduler {
     let schedule: NoiseSchedule
     public let timesteps: [Double]
     /// One per timestep plus the final sigma (0, or the smallest training sigma with final_sigmas_type "sigma_min").
@@ -39,16 +39,7 @@ public struct EulerDiscreteScheduler: Scheduler {
         }
         sigmas = s.map { Float($0) } + [last]
         timesteps = ts
-        let maxSigma = sigmas.max()!
-        initNoiseSigma = (spacing == "linspace" || spacing == "trailing") ? maxSigma : (maxSigma * maxSigma + 1).squareRoot()
-    }
-
-    public func scaleModelInput(_ sample: Tensor, stepIndex: Int) -> Tensor {
-        let sigma = sigmas[stepIndex]
-        let d = (sigma * sigma + 1).squareRoot()
-        let y = Tensor(shape: sample.shape)
-        for i in 0..<sample.count { y[i] = sample[i] / d }
-        return y
+        initNoiseSigma = eulerInitNoiseSigma(sigmas, spacing: spacing)
     }
 
     public mutating func step(modelOutput: Tensor, stepIndex: Int, sample: Tensor, random: inout any RandomSource) -> Tensor {
@@ -62,10 +53,6 @@ public struct EulerDiscreteScheduler: Scheduler {
             y[i] = sample[i] + derivative * dt
         }
         return y
-    }
-
-    public func addNoise(original: Tensor, noise: Tensor, stepIndex: Int) -> Tensor {
-        axpby(1, original, sigmas[stepIndex], noise)
     }
 }
 

@@ -300,3 +300,32 @@ func axpby(_ a: Float, _ x: Tensor, _ b: Float, _ z: Tensor) -> Tensor {
     for i in 0..<x.count { y[i] = a * x[i] + b * z[i] }
     return y
 }
+
+/// The Euler schedulers, which step in sigma space (k-diffusion's formulation, diffusers'
+/// `EulerDiscreteScheduler` and `EulerAncestralDiscreteScheduler`): the model sees x / sqrt(σ² + 1),
+/// and img2img noise is added as x + σ·noise.
+protocol SigmaScheduler: Scheduler {
+    /// One per step, then the final 0 (or σ_min).
+    var sigmas: [Float] { get }
+}
+
+extension SigmaScheduler {
+    public func scaleModelInput(_ sample: Tensor, stepIndex: Int) -> Tensor {
+        let sigma = sigmas[stepIndex]
+        let d = (sigma * sigma + 1).squareRoot()
+        let y = Tensor(shape: sample.shape)
+        for i in 0..<sample.count { y[i] = sample[i] / d }
+        return y
+    }
+
+    public func addNoise(original: Tensor, noise: Tensor, stepIndex: Int) -> Tensor {
+        axpby(1, original, sigmas[stepIndex], noise)
+    }
+}
+
+/// diffusers' `init_noise_sigma` for the Euler schedulers: σ_max for linspace/trailing spacing,
+/// sqrt(σ_max² + 1) otherwise.
+func eulerInitNoiseSigma(_ sigmas: [Float], spacing: String) -> Float {
+    let maxSigma = sigmas.max()!
+    return (spacing == "linspace" || spacing == "trailing") ? maxSigma : (maxSigma * maxSigma + 1).squareRoot()
+}
