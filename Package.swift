@@ -1,6 +1,6 @@
 // swift-tools-version: 6.0
 // Easel: one LLaMA that chats and, through adapters, encodes prompts for Stable Diffusion.
-// Dependency direction: COpenBLAS → Tensors → WeightIO → {LLM, Diffusion(+CPNG)} → ChatCore(+Router) → easel(+CReadline).
+// Dependency direction: COpenBLAS → Tensors → WeightIO → {LLM, Diffusion(+CPNG)} → {ChatCore(+Router), Evaluation} → easel(+CReadline).
 import PackageDescription
 
 // Numeric code is 10-100x slower unoptimised: the README's test command builds in release with
@@ -32,11 +32,12 @@ let package = Package(
         .target(name: "LLM", dependencies: ["Tensors", "WeightIO"], swiftSettings: swiftSettings),
         .target(name: "Diffusion", dependencies: ["Tensors", "WeightIO", "CPNG"], swiftSettings: swiftSettings),
         .target(name: "Router", swiftSettings: swiftSettings),
+        .target(name: "Evaluation", dependencies: ["Diffusion"], swiftSettings: swiftSettings),
         .target(name: "ChatCore", dependencies: ["LLM", "Diffusion", "Router", "Tensors"], swiftSettings: swiftSettings),
         .executableTarget(
             name: "easel",
             dependencies: [
-                "Tensors", "WeightIO", "LLM", "Diffusion", "Router", "ChatCore", "CReadline",
+                "Tensors", "WeightIO", "LLM", "Diffusion", "Router", "ChatCore", "Evaluation", "CReadline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings),
@@ -46,6 +47,7 @@ let package = Package(
         .testTarget(name: "LLMTests", dependencies: ["LLM"], resources: [.copy("Fixtures")]),
         .testTarget(name: "DiffusionTests", dependencies: ["Diffusion"], resources: [.copy("Fixtures")]),
         .testTarget(name: "RouterTests", dependencies: ["Router"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation"]),
         .testTarget(name: "ChatCoreTests", dependencies: ["ChatCore"], resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v5]
