@@ -47,7 +47,7 @@ let package = Package(
         .testTarget(name: "LLMTests", dependencies: ["LLM"], resources: [.copy("Fixtures")]),
         .testTarget(name: "DiffusionTests", dependencies: ["Diffusion"], resources: [.copy("Fixtures")]),
         .testTarget(name: "RouterTests", dependencies: ["Router"]),
-        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ChatCoreTests", dependencies: ["ChatCore"], resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v5]

@@ -32,10 +32,12 @@ public struct SceneTruth: Codable, Equatable, Sendable {
 
 public enum EvaluationError: Error, CustomStringConvertible, Equatable {
     case badFile(path: String, problem: String)
+    case badInput(String)
 
     public var description: String {
         switch self {
         case let .badFile(path, problem): return "\(path): \(problem)"
+        case let .badInput(problem): return problem
         }
     }
 }
