@@ -86,6 +86,14 @@ def export(out: str) -> None:
     save_file({"text_projection.weight": clip.text_projection.weight.detach().half().contiguous(),
                "logit_scale": clip.logit_scale.detach().half().reshape(1)},
               os.path.join(out, "vision_model", "text_projection.safetensors"))
+    # The CLIP was trained on pixels scaled to [-1, 1] at 64x64 (common.images_to_tensor), which
+    # CLIPImageProcessor expresses as mean = std = 0.5 with no resize or crop at this size.
+    processor = {"image_processor_type": "CLIPImageProcessor", "do_resize": True, "size": {"shortest_edge": 64},
+                 "resample": 3, "do_center_crop": True, "crop_size": {"height": 64, "width": 64},
+                 "do_rescale": True, "rescale_factor": 1 / 255, "do_normalize": True,
+                 "image_mean": [0.5, 0.5, 0.5], "image_std": [0.5, 0.5, 0.5], "do_convert_rgb": True}
+    with open(os.path.join(out, "vision_model", "preprocessor_config.json"), "w") as f:
+        json.dump(processor, f, indent=2)
 
 
 def folder_bytes(path: str) -> int:
