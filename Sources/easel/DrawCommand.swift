@@ -6,9 +6,10 @@ import Tensors
 extension SchedulerKind: ExpressibleByArgument {}
 extension RandomSourceKind: ExpressibleByArgument {}
 
-/// Where the default drawing model lives: models/easel-mini (a diffusers folder), or $EASEL_SD_MODEL.
+/// The default drawing model: easel-mini, trained in this repository and committed at its root (a diffusers
+/// folder), or $EASEL_SD_MODEL.
 enum DefaultDrawModel {
-    static let folder = "models/easel-mini"
+    static let folder = "easel-mini"
     static var path: String { DefaultModels.locate(folder, environment: "EASEL_SD_MODEL") }
 }
 

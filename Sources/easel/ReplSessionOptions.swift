@@ -28,22 +28,6 @@ struct SessionOptions: ParsableArguments {
     @Option(help: "Picture size WxH (default: the drawing model's own).") var size: String?
     @Option(help: "System prompt (default: the model template's own).") var system: String?
 
-    /// easel-mini where `easel draw` looks for it (models/easel-mini, $EASEL_SD_MODEL), else where
-    /// training/export.py writes it (easel-mini/ at the checkout's root).
-    /// A folder counts only with its model_index.json: easel-mini/ holds its text encoder and VAE
-    /// before its UNet has finished training.
-    static func locateDrawingModel() -> String {
-        func complete(_ path: String) -> Bool {
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { return false }
-            return !isDirectory.boolValue || FileManager.default.fileExists(atPath: path + "/model_index.json")
-        }
-        let drawDefault = DefaultDrawModel.path
-        if complete(drawDefault) { return drawDefault }
-        let trained = DefaultModels.locate("easel-mini", environment: "EASEL_SD_MODEL")
-        return complete(trained) ? trained : drawDefault
-    }
-
     func validate() throws {
         guard threshold > 0, threshold < 1 else { throw ValidationError("--threshold must be strictly between 0 and 1") }
         do { _ = try settings(outputFolder: URL(fileURLWithPath: "out")) } catch { throw ValidationError("\(error)") }
@@ -111,7 +95,7 @@ struct SessionOptions: ParsableArguments {
 
         t = clock.now
         var drawer: StableDiffusionDrawer?
-        let sdPath = sdModel ?? Self.locateDrawingModel()
+        let sdPath = sdModel ?? DefaultDrawModel.path
         if FileManager.default.fileExists(atPath: sdPath) {
             drawer = StableDiffusionDrawer(pipeline: try loadDrawPipeline(sdPath, tokenizer: nil))
             lines.append("drawing model \(drawer!.modelName) (\(drawer!.defaultSize)x\(drawer!.defaultSize), " +
@@ -119,7 +103,7 @@ struct SessionOptions: ParsableArguments {
         } else if sdModel != nil || ProcessInfo.processInfo.environment["EASEL_SD_MODEL"].map({ !$0.isEmpty }) == true {
             throw ValidationError("no drawing model at \(sdPath)")
         } else {
-            lines.append("no drawing model: easel-mini is not there yet (train it with training/, or give --sd-model DIR); image turns will say so")
+            lines.append("no drawing model at \(sdPath) (give --sd-model DIR); image turns will say so")
         }
 
         let session = ChatSession(chat: chat, context: context, router: router, drawer: drawer,

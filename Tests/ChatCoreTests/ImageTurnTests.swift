@@ -5,16 +5,15 @@ import Router
 import XCTest
 @testable import ChatCore
 
-/// Image turns through the real Stable Diffusion pipeline. The drawing model is the tiny random-weight
-/// SD v1 folder (its pictures are noise, but real PNGs from the real pipeline); the easel-mini tests at
-/// the end check that pictures show what was asked, and skip until easel-mini/ exists.
+/// Image turns through the real Stable Diffusion pipeline with the default drawing model, easel-mini; the
+/// tests at the end check that its pictures show what was asked.
 final class ImageTurnTests: XCTestCase {
-    func tinySession(seed: UInt64 = 7) throws -> ChatSession {
-        try TestModels.session(drawer: TestModels.drawer(TestModels.tinySD), seed: seed)
+    func drawingSession(seed: UInt64 = 7) throws -> ChatSession {
+        try TestModels.session(drawer: TestModels.easelMiniDrawer(), seed: seed)
     }
 
     func testImageTurnWritesAPNGWhoseTextChunkHoldsTheCaptionAndSeed() throws {
-        let session = try tinySession()
+        let session = try drawingSession()
         let log = EventLog()
         let record = session.send("Draw a pizza on a table", events: log.record)
         XCTAssertEqual(log.errors, [])
@@ -51,7 +50,7 @@ final class ImageTurnTests: XCTestCase {
     }
 
     func testFollowUpEditsTheLastCaptionAndAnotherOneRedrawsWithANewSeed() throws {
-        let session = try tinySession(seed: 100)
+        let session = try drawingSession(seed: 100)
         session.send("Draw a pizza on a table")
         let log = EventLog()
         let edit = session.send("make it blue", events: log.record)
@@ -72,7 +71,7 @@ final class ImageTurnTests: XCTestCase {
     }
 
     func testForcedImageRouteDrawsWhatTheRouterWouldAnswer() throws {
-        let session = try tinySession()
+        let session = try drawingSession()
         XCTAssertEqual(session.router.decide("what is the capital of France", previous: nil).route, .chat)
         let record = session.send("/image the capital of France")
         XCTAssertEqual(record.route, RouteChoice(route: .image, forced: true, imageProbability: nil))
@@ -81,7 +80,7 @@ final class ImageTurnTests: XCTestCase {
     }
 
     func testChatAfterAPictureKnowsAPictureWasMade() throws {
-        let session = try tinySession()
+        let session = try drawingSession()
         session.send("Draw a pizza on a table")
         let reply = session.send("/chat Thanks! What did you just make?")
         XCTAssertEqual(reply.outcome, .replied)
@@ -90,7 +89,7 @@ final class ImageTurnTests: XCTestCase {
     }
 
     func testAPictureErrorLeavesTheSessionUsable() throws {
-        let session = try tinySession()
+        let session = try drawingSession()
         session.send("Draw a pizza on a table")
         try session.apply(.size(width: 33, height: 33))   // tiny-sd's VAE needs multiples of 2
         let log = EventLog()
@@ -112,7 +111,7 @@ final class ImageTurnTests: XCTestCase {
     }
 
     func testCancellingAPictureSavesNothingAndTheSessionGoesOn() throws {
-        let session = try tinySession()
+        let session = try drawingSession()
         try session.apply(.steps(10))
         let flag = CancellationFlag()
         let record = session.send("/image a red circle", cancellation: flag) { event in
@@ -127,7 +126,7 @@ final class ImageTurnTests: XCTestCase {
     }
 
     func testPictureNamesAreCountersNeverTheUsersText() throws {
-        let session = try tinySession()
+        let session = try drawingSession()
         // An existing picture and an unrelated file: numbering continues after the highest.
         let folder = session.settings.outputFolder
         try Data("x".utf8).write(to: folder.appendingPathComponent("easel-00041.png"))
@@ -138,7 +137,7 @@ final class ImageTurnTests: XCTestCase {
         XCTAssertEqual(ImageStore.fileName(123456), "easel-123456.png")
     }
 
-    // MARK: easel-mini (skipped until it is trained)
+    // MARK: what easel-mini draws
 
     /// The mean colour of the picture's centre and of its border.
     func centreAndBorder(_ image: RGBImage) -> (centre: [Double], border: [Double]) {

@@ -6,19 +6,16 @@ import XCTest
 @testable import ChatCore
 
 /// The real models the engine tests run: the default chat model (fetched by scripts/setup.sh, which
-/// `make test` runs first), the router trained on router-corpus/, and a drawing model: easel-mini when
-/// it has been trained into `easel-mini/`, else the tiny random-weight SD v1 folder of the Diffusion
-/// tests, a real checkpoint of the real pipeline whose pictures are noise.
+/// `make test` runs first), the router trained on router-corpus/, and the drawing models: easel-mini (the
+/// default, committed in `easel-mini/`) and the tiny random-weight SD v1 folder of the Diffusion tests, a
+/// real checkpoint of the real pipeline whose pictures are noise, where pixels do not matter.
 enum TestModels {
     static let root = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     static let chatPath = root.appendingPathComponent("models/SmolLM2-135M-Instruct.Q4_1.gguf").path
     static let tinySD = root.appendingPathComponent("Tests/DiffusionTests/Fixtures/tiny-sd")
-    /// Where `easel draw` looks for easel-mini, then where training/export.py writes it.
-    static var easelMini: URL? {
-        ["models/easel-mini", "easel-mini"].map { root.appendingPathComponent($0) }
-            .first { FileManager.default.fileExists(atPath: $0.appendingPathComponent("model_index.json").path) }
-    }
+    /// The default drawing model, committed at the checkout's root.
+    static let easelMini = root.appendingPathComponent("easel-mini")
     static let corpus = root.appendingPathComponent("router-corpus").path
 
     nonisolated(unsafe) static var chatModel: ChatModel?
@@ -49,13 +46,7 @@ enum TestModels {
         return d
     }
 
-    /// easel-mini, or a skip saying it has not been trained yet.
-    static func easelMiniDrawer() throws -> StableDiffusionDrawer {
-        guard let easelMini else {
-            throw XCTSkip("easel-mini is absent (models/easel-mini or easel-mini/): train it with training/ (see training/README.md) to run this test")
-        }
-        return try drawer(easelMini)
-    }
+    static func easelMiniDrawer() throws -> StableDiffusionDrawer { try drawer(easelMini) }
 
     /// A fresh session on the shared models, saving pictures into a new temporary folder.
     static func session(drawer: (any ImageGenerating)?, contextLength: Int = 512, seed: UInt64 = 7,
