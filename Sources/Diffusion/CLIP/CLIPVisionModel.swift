@@ -29,15 +29,16 @@ public final class CLIPVisionModel {
         guard c.imageSize > 0, c.imageSize <= Self.maxImageSize else { throw bad("image_size", c.imageSize) }
         guard c.patchSize > 0, c.patchSize <= c.imageSize else { throw bad("patch_size", c.patchSize) }
         guard c.numChannels > 0, c.numChannels <= 16 else { throw bad("num_channels", c.numChannels) }
+        guard c.hiddenSize > 0 else { throw bad("hidden_size", c.hiddenSize) }
         config = c
-        encoder = try CLIPEncoder(w, component: "CLIPVisionModel", layers: c.numHiddenLayers, hiddenSize: c.hiddenSize,
-                                  intermediateSize: c.intermediateSize, heads: c.numAttentionHeads,
-                                  hiddenAct: c.hiddenAct, layerNormEps: c.layerNormEps)
         let d = c.hiddenSize
         classEmbedding = try w.tensor("embeddings.class_embedding", [d])
         patchEmbedding = try w.matrix("embeddings.patch_embedding.weight", [d, c.numChannels, c.patchSize, c.patchSize])
         positionEmbedding = try w.tensor("embeddings.position_embedding.weight", [c.gridSize * c.gridSize + 1, d])
         preLayerNorm = try LayerNorm(w, "pre_layrnorm", dim: d, eps: c.layerNormEps)
+        encoder = try CLIPEncoder(w, component: "CLIPVisionModel", layers: c.numHiddenLayers, hiddenSize: d,
+                                  intermediateSize: c.intermediateSize, heads: c.numAttentionHeads,
+                                  hiddenAct: c.hiddenAct, layerNormEps: c.layerNormEps)
         postLayerNorm = try LayerNorm(w, "post_layernorm", dim: d, eps: c.layerNormEps)
     }
 
