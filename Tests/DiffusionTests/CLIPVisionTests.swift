@@ -153,6 +153,12 @@ final class CLIPVisionTests: XCTestCase {
         // A 1-pixel-high strip would be resized to 224 × 896000.
         let strip = RGBImage(width: 4000, height: 1, pixels: [UInt8](repeating: 9, count: 12000))
         XCTAssertThrowsError(try p(strip)) { error in XCTAssertTrue("\(error)".contains("limit"), "\(error)") }
+        var zeroCrop = p
+        zeroCrop.cropHeight = 0
+        XCTAssertThrowsError(try zeroCrop(RGBImage(width: 2, height: 2, pixels: [UInt8](repeating: 1, count: 12))))
+        var twoChannels = p
+        twoChannels.imageMean = [0.5, 0.5]
+        XCTAssertThrowsError(try twoChannels(RGBImage(width: 2, height: 2, pixels: [UInt8](repeating: 1, count: 12))))
     }
 
     // MARK: The tiny CLIPModel against transformers
@@ -282,6 +288,25 @@ final class CLIPVisionTests: XCTestCase {
         let big = CLIPImageProcessor.resize(img, width: 150, height: 128, filter: .bicubic)
         XCTAssertEqual(try clip.imageProcessor(big).shape, [3, 64, 64])
         XCTAssertEqual(try clip.imageEmbedding(big).count, 64)
+    }
+
+    /// openai/clip-vit-large-patch14, when a user brings it (EASEL_CLIP_VIT_L14=/path/to/the/folder): solid colours
+    /// are the easiest zero-shot task, so each image must pick its own colour's caption.
+    func testUserCLIPViTL14RanksSolidColours() throws {
+        guard let path = ProcessInfo.processInfo.environment["EASEL_CLIP_VIT_L14"] else {
+            throw XCTSkip("set EASEL_CLIP_VIT_L14 to an openai/clip-vit-large-patch14 folder to run this test")
+        }
+        let clip = try CLIPModel(directory: URL(fileURLWithPath: path))
+        XCTAssertEqual(clip.embeddingDimension, 768)
+        XCTAssertEqual(clip.vision.config.imageSize, 224)
+        XCTAssertEqual(clip.textModel.config.eosTokenId, 2, "openai's config pools at argmax(ids)")
+        let colours: [(String, [UInt8])] = [("red", [220, 20, 20]), ("green", [20, 200, 40]), ("blue", [20, 40, 220])]
+        let captions = colours.map { "a plain \($0.0) square" }
+        for (i, (_, rgb)) in colours.enumerated() {
+            let image = RGBImage(width: 300, height: 200, pixels: Array([[UInt8]](repeating: rgb, count: 300 * 200).joined()))
+            let sims = try captions.map { try clip.similarity(image, $0) }
+            XCTAssertEqual(sims.firstIndex(of: sims.max()!), i, "\(captions[i]): \(sims)")
+        }
     }
 
     // MARK: Bad input

@@ -60,6 +60,11 @@ public final class CLIPModel {
     /// `projections` holds "text_projection.weight" and "logit_scale" at its root.
     init(textModel: CLIPTextModel, vision: CLIPVisionModelWithProjection, projections p: Weights,
          tokenizer: CLIPTokenizer, imageProcessor: CLIPImageProcessor) throws {
+        guard min(tokenizer.maxLength, textModel.config.maxPositionEmbeddings) >= 2 else {
+            throw DiffusionError.unsupported(component: "CLIPTextModel", key: "max_position_embeddings",
+                                             value: "\(textModel.config.maxPositionEmbeddings) (a caption needs 2 positions "
+                                                 + "for its start and end tokens)")
+        }
         self.textModel = textModel
         self.vision = vision
         textProjection = try Linear(p, "text_projection", in: textModel.config.hiddenSize, out: vision.projectionDim,

@@ -4,7 +4,8 @@ import Tensors
 import WeightIO
 
 /// CLIP's text transformer: token + position embeddings, pre-LayerNorm causal self-attention blocks with a
-/// quick-GELU (or GELU) MLP, and a final LayerNorm. SD v1 conditions on the last hidden state [77, 768].
+/// quick-GELU (or GELU) MLP, and a final LayerNorm. SD v1 conditions on the last hidden state [77, 768];
+/// CLIP similarity uses the pooled output, the end token's state.
 public final class CLIPTextModel {
     public let config: CLIPTextConfiguration
     let tokenEmbedding: WeightMatrix      // [vocab, hidden]

@@ -173,6 +173,10 @@ public struct CLIPImageProcessor: Sendable, Equatable {
             img = Self.resize(image, width: w, height: h, filter: resample)
         }
         let outH = doCenterCrop ? cropHeight : img.height, outW = doCenterCrop ? cropWidth : img.width
+        guard outH > 0, outW > 0, outH <= Self.maxSide, outW <= Self.maxSide, imageMean.count == 3, imageStd.count == 3 else {
+            throw DiffusionError.badInput("CLIP image processor: crop \(cropHeight)x\(cropWidth) or statistics "
+                                          + "\(imageMean) / \(imageStd) are not a valid setting")
+        }
         // transformers' center_crop: top = (H − h) // 2 (floor), and an image smaller than the crop is first
         // zero-padded by ceil((h − H) / 2) above, so the crop then starts at its first row; likewise for columns.
         let top = img.height >= outH ? (img.height - outH) / 2 : -((outH - img.height + 1) / 2)
