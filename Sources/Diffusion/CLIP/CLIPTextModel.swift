@@ -4,20 +4,14 @@ import Tensors
 import WeightIO
 
 /// CLIP's text transformer: token + position embeddings, pre-LayerNorm causal self-attention blocks with a
-/// quick-GELU (or GELU) MLP, and a final LayerNorm. SD v1 conditions on the last hidden state [77, 768].
+/// quick-GELU (or GELU) MLP, and a final LayerNorm. SD v1 conditions on the last hidden state [77, 768];
+/// CLIP similarity uses the pooled output, the end token's state.
 public final class CLIPTextModel {
     public let config: CLIPTextConfiguration
     let tokenEmbedding: WeightMatrix      // [vocab, hidden]
     let positionEmbedding: Tensor         // [maxPositions, hidden]
-    let layers: [EncoderLayer]
+    let encoder: CLIPEncoder
     let finalLayerNorm: LayerNorm
-    let attentionScratch = AttentionScratch()
-
-    struct EncoderLayer {
-        let layerNorm1: LayerNorm, layerNorm2: LayerNorm
-        let q: Linear, k: Linear, v: Linear, out: Linear
-        let fc1: Linear, fc2: Linear
-    }
 
     /// Loads the weights of a `CLIPTextModel`; names may carry transformers' "text_model." prefix (SD v1.4's
     /// files) or not (transformers 5 saves the text model without it).
@@ -29,27 +23,13 @@ public final class CLIPTextModel {
     }
 
     init(config c: CLIPTextConfiguration, weights w: Weights) throws {
-        guard ["quick_gelu", "gelu"].contains(c.hiddenAct) else {
-            throw DiffusionError.unsupported(component: "CLIPTextModel", key: "hidden_act", value: c.hiddenAct)
-        }
-        guard c.hiddenSize > 0, c.numAttentionHeads > 0, c.hiddenSize % c.numAttentionHeads == 0 else {
-            throw DiffusionError.unsupported(component: "CLIPTextModel", key: "num_attention_heads",
-                                             value: "\(c.numAttentionHeads) for hidden_size \(c.hiddenSize)")
-        }
         config = c
+        encoder = try CLIPEncoder(w, component: "CLIPTextModel", layers: c.numHiddenLayers, hiddenSize: c.hiddenSize,
+                                  intermediateSize: c.intermediateSize, heads: c.numAttentionHeads,
+                                  hiddenAct: c.hiddenAct, layerNormEps: c.layerNormEps)
         let d = c.hiddenSize
         tokenEmbedding = try w.matrix("embeddings.token_embedding.weight", [c.vocabSize, d])
         positionEmbedding = try w.tensor("embeddings.position_embedding.weight", [c.maxPositionEmbeddings, d])
-        layers = try (0..<c.numHiddenLayers).map { i in
-            let l = w.scoped("encoder.layers.\(i).")
-            return EncoderLayer(
-                layerNorm1: try LayerNorm(l, "layer_norm1", dim: d, eps: c.layerNormEps),
-                layerNorm2: try LayerNorm(l, "layer_norm2", dim: d, eps: c.layerNormEps),
-                q: try Linear(l, "self_attn.q_proj", in: d, out: d), k: try Linear(l, "self_attn.k_proj", in: d, out: d),
-                v: try Linear(l, "self_attn.v_proj", in: d, out: d), out: try Linear(l, "self_attn.out_proj", in: d, out: d),
-                fc1: try Linear(l, "mlp.fc1", in: d, out: c.intermediateSize),
-                fc2: try Linear(l, "mlp.fc2", in: c.intermediateSize, out: d))
-        }
         finalLayerNorm = try LayerNorm(w, "final_layer_norm", dim: d, eps: c.layerNormEps)
     }
 
@@ -63,24 +43,35 @@ public final class CLIPTextModel {
         if let bad = ids.first(where: { $0 < 0 || $0 >= config.vocabSize }) {
             throw DiffusionError.badInput("token id \(bad) outside the text encoder's vocabulary of \(config.vocabSize)")
         }
-        var x = Tensor(shape: [n, d])
+        let x = Tensor(shape: [n, d])
         for (i, id) in ids.enumerated() {
             dequantizeRow(tokenEmbedding.type, tokenEmbedding.row(id), x.data + i * d, count: d)
             addInPlace(x.data + i * d, positionEmbedding.data + i * d, count: d)
         }
-        let heads = config.numAttentionHeads, headDim = d / heads
-        for layer in layers {
-            let h = layer.layerNorm1(x, rows: n)
-            let q = layer.q(h, rows: n), k = layer.k(h, rows: n), v = layer.v(h, rows: n)
-            let a = Tensor(shape: [n, d])
-            attention(q: q.data, qStride: d, k: k.data, kStride: d, v: v.data, vStride: d, out: a.data, outStride: d,
-                      queries: n, keys: n, heads: heads, headDim: headDim, scale: 1 / Float(headDim).squareRoot(),
-                      causal: true, scratch: attentionScratch)
-            x = added(x, layer.out(a, rows: n))
-            let m = layer.fc1(layer.layerNorm2(x, rows: n), rows: n)
-            if config.hiddenAct == "quick_gelu" { quickGELU(m.data, count: m.count) } else { gelu(m.data, count: m.count) }
-            x = added(x, layer.fc2(m, rows: n))
+        return finalLayerNorm(encoder(x, rows: n, causal: true), rows: n)
+    }
+
+    /// The position whose final state is CLIP's pooled text output: the end-of-text token. As transformers:
+    /// a config whose eos_token_id is 2 (written before transformers PR #24773; openai/clip-vit-large-patch14's
+    /// is) takes the argmax of the ids, which is <|endoftext|> because it is the vocabulary's last id; any other
+    /// config takes the first id equal to eos_token_id.
+    public func pooledPosition(_ ids: [Int]) throws -> Int {
+        if config.eosTokenId == 2 {
+            guard let top = ids.max() else { throw DiffusionError.badInput("CLIP text encoder got no tokens") }
+            return ids.firstIndex(of: top)!
         }
-        return finalLayerNorm(x, rows: n)
+        guard let eos = ids.firstIndex(of: config.eosTokenId) else {
+            throw DiffusionError.badInput("CLIP token ids hold no end-of-text token (id \(config.eosTokenId)) to pool at")
+        }
+        return eos
+    }
+
+    /// CLIPTextModel's pooler_output [hidden]: the final-LayerNormed state at `pooledPosition`. The mask is
+    /// causal, so that state depends only on the tokens up to it: the tokens after it (padding) are not run.
+    public func pooledOutput(_ ids: [Int]) throws -> [Float] {
+        let p = try pooledPosition(ids)
+        let hidden = try self(Array(ids[...p]))
+        let d = config.hiddenSize
+        return Array(UnsafeBufferPointer(start: hidden.data + p * d, count: d))
     }
 }
