@@ -76,3 +76,5 @@ public enum ImageEvaluation {
 
     static func mean(_ values: [Double]) -> Double { values.reduce(0, +) / Double(max(values.count, 1)) }
 }
+
+extension CLIPModel: ImageTextEmbedder {}

@@ -1,0 +1,120 @@
+import ArgumentParser
+import Diffusion
+import Evaluation
+import Foundation
+import Tensors
+
+struct Eval: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure a drawing model on captions with known ground truth.", subcommands: [EvalImages.self])
+}
+
+struct EvalImages: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "images",
+        abstract: "Draw held-out captions and report attribute accuracy, CLIP similarity and a Fréchet distance.",
+        discussion: """
+            Attribute accuracy (colour, shape, size, position of each object; background; relations; object count) \
+            is read from the pixels by a deterministic analyser of easel-mini's synthetic domain, separately for \
+            one- and two-object scenes, judging only what each caption states. CLIP similarity is the mean cosine \
+            of each drawing's and its caption's CLIP embeddings; the Fréchet distance compares the CLIP image \
+            embeddings of the drawings with those of the real images of the same captions (the paper's Table 1, \
+            on this domain). The real-image values are printed beside them as the ceiling and floor.
+            """)
+
+    @Option(help: "Drawing model: a diffusers folder (default: \(DefaultDrawModel.folder), or $EASEL_SD_MODEL).") var model: String?
+    @Option(help: "Prompt encoder: clip (the model's own text encoder).") var encoder = "clip"
+    @Option(help: "Captions with ground truth, one JSON object a line, and a .png sheet of the real images beside it (default: <model>/eval/heldout.jsonl).")
+    var captions: String?
+    @Option(help: "A second real set for the Fréchet floor (default: val.jsonl beside the captions, when there).") var reference: String?
+    @Option(help: "CLIP model for similarity and Fréchet distance: a CLIP folder, or none (default: the model folder when it has vision_model/).")
+    var clip: String?
+    @Option(help: "How many captions, from the top of the file (default: all).") var count: Int?
+    @Option(help: "Denoising steps.") var steps = 20
+    @Option(help: "Classifier-free guidance scale.") var guidance: Float = 7.5
+    @Option(help: "Seed of the first caption; caption k uses seed + k.") var seed: UInt64 = 0
+    @Option(help: "Sampler: \(SchedulerKind.allCases.map(\.rawValue).joined(separator: ", ")).") var scheduler: SchedulerKind = .pndm
+    @Option(help: "Also write every drawing into this folder (NNNNN.png).") var save: String?
+    @Flag(help: "Print one JSON object instead of a table.") var json = false
+    @Option(help: "Threads for every kernel (default: one per core, or $EASEL_THREADS).") var threads: Int?
+
+    func validate() throws {
+        guard encoder == "clip" else {
+            throw ValidationError("--encoder must be clip: it is the only prompt encoder Easel has for drawing today")
+        }
+        guard steps >= 1, steps <= 1000 else { throw ValidationError("--steps must be in 1…1000") }
+        if let count, count < 1 { throw ValidationError("--count must be at least 1") }
+    }
+
+    func run() throws {
+        if let threads { Parallel.configure(threads: threads) }
+        let modelURL = URL(fileURLWithPath: model ?? DefaultDrawModel.path)
+        let captionsURL = captions.map { URL(fileURLWithPath: $0) } ?? modelURL.appendingPathComponent("eval/heldout.jsonl")
+        let set = try EvaluationSet(jsonl: captionsURL)
+        let referenceURL = reference.map { URL(fileURLWithPath: $0) }
+            ?? captionsURL.deletingLastPathComponent().appendingPathComponent("val.jsonl")
+        let referenceSet = referenceURL == captionsURL || !FileManager.default.fileExists(atPath: referenceURL.path)
+            ? nil : try EvaluationSet(jsonl: referenceURL)
+        let embedder = try loadEmbedder(model: modelURL)
+        let pipeline = try loadDrawPipeline(modelURL.path, tokenizer: nil)
+        if let save { try FileManager.default.createDirectory(atPath: save, withIntermediateDirectories: true) }
+
+        let total = min(count ?? set.truths.count, set.truths.count)
+        let report = try ImageEvaluation.run(set: set, count: total, seed: seed, embedder: embedder, reference: referenceSet,
+            draw: { caption, seed in
+                var request = GenerationRequest(prompt: caption)
+                request.steps = steps
+                request.guidanceScale = guidance
+                request.seed = seed
+                request.scheduler = scheduler
+                let image = try pipeline.generate(request).images[0]
+                if let save {
+                    let index = seed - self.seed
+                    try image.writePNG(to: URL(fileURLWithPath: save).appendingPathComponent(String(format: "%05d.png", index)))
+                }
+                return image
+            },
+            progress: { done, total in
+                if isatty(2) != 0 { FileHandle.standardError.write(Data("\rdrawn \(done)/\(total) ".utf8)) }
+            })
+        if isatty(2) != 0 { FileHandle.standardError.write(Data("\n".utf8)) }
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+        } else {
+            print(table(report))
+        }
+    }
+
+    func loadEmbedder(model: URL) throws -> ImageTextEmbedder? {
+        if clip == "none" { return nil }
+        let folder = clip.map { URL(fileURLWithPath: $0) } ?? model
+        if clip == nil, !FileManager.default.fileExists(atPath: folder.appendingPathComponent("vision_model").path) { return nil }
+        return try CLIPModel(directory: folder)
+    }
+
+    func table(_ r: ImageEvaluationReport) -> String {
+        func cell(_ t: Tally) -> String {
+            guard let a = t.accuracy else { return "      —" }
+            return String(format: "%5.1f%% (%d/%d)", 100 * a, t.correct, t.total)
+        }
+        var lines = ["\(r.images) captions, \(steps) steps, guidance \(guidance), \(scheduler.rawValue), "
+                     + String(format: "%.2f s an image", r.secondsPerImage)]
+        for (name, a) in [("one object", r.attributes.oneObject), ("two objects", r.attributes.twoObjects)] where a.images > 0 {
+            lines.append("\(name) (\(a.images) images):")
+            for (attribute, tally) in [("colour", a.colour), ("shape", a.shape), ("size", a.size), ("position", a.position),
+                                       ("background", a.background), ("relation", a.relation), ("object count", a.objectCount)]
+            where tally.total > 0 {
+                lines.append("  " + attribute.padding(toLength: 13, withPad: " ", startingAt: 0) + cell(tally))
+            }
+        }
+        if let s = r.clipSimilarity {
+            lines.append(String(format: "CLIP similarity %.4f (real images: %.4f)", s, r.clipSimilarityReal ?? .nan))
+        }
+        if let f = r.frechetDistance {
+            lines.append(String(format: "Fréchet distance of CLIP image features %.4f (real vs real: %.4f)", f, r.frechetDistanceReference ?? .nan))
+        }
+        return lines.joined(separator: "\n")
+    }
+}
