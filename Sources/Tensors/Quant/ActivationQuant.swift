@@ -85,13 +85,13 @@ enum ActivationFormat {
 }
 
 /// Rows of activations quantized once per matmul and read by every weight row's dot product.
-/// The integers are widened to Int16 and each 32 of them reordered as their 16 even-indexed values,
-/// then their 16 odd-indexed ones: that is the order in which the kernels split a weight's bytes
-/// into 16-bit lanes, so a weight lane and its activation lane meet without shuffles.
+/// The integers are stored widened to Int16 in their natural order: the kernels widen weights to
+/// 16-bit lanes too and multiply pairs of lanes into Int32 (pmaddwd), so an activation lane feeds the
+/// multiply straight from memory, with no shuffles and no per-row widening.
 struct QuantizedActivations {
     let format: ActivationFormat
     let rows: Int, cols: Int
-    /// [rows, cols] integers, even/odd ordered within each 32.
+    /// [rows, cols] integers, natural order.
     let q: UnsafeMutablePointer<Int16>
     /// [rows, cols / blockSize]: d as the weights' dot products use it (f16-rounded for .q8).
     let scale: UnsafeMutablePointer<Float>
@@ -99,8 +99,9 @@ struct QuantizedActivations {
     let sum: UnsafeMutablePointer<Float>
     /// .q8: [rows, cols / 32] d · Σq unrounded, for the Q4_0/Q5_0 offsets (−8, −16).
     let scaledSum: UnsafeMutablePointer<Float>
-    /// .q8K: [rows, cols / 16] Σq of each consecutive 16 (ggml's bsums).
-    let groupSums: UnsafeMutablePointer<Int32>
+    /// .q8K: [rows, cols / 16] Σq of each consecutive 16 (ggml's bsums; |Σ| ≤ 16·127 fits Int16, so
+    /// the kernels multiply them with pmaddwd as well).
+    let groupSums: UnsafeMutablePointer<Int16>
 
     init(format: ActivationFormat, x: UnsafePointer<Float>, rows: Int, cols: Int) {
         precondition(cols % format.blockSize == 0, "activation row of \(cols) is not whole \(format) blocks")
@@ -122,14 +123,14 @@ struct QuantizedActivations {
                 quantizeRowQ8_1(src, scratch, count: 32)
                 scale[i] = halfBitsToFloat(scratch.load(as: UInt16.self))
                 sum[i] = halfBitsToFloat(scratch.load(fromByteOffset: 2, as: UInt16.self))
-                scaledSum[i] = scale[i] * Float(evenOddWiden(scratch + 4, dq, count: 32))
+                scaledSum[i] = scale[i] * Float(widen(scratch + 4, dq, count: 32))
             case .q8K:
                 quantizeRowQ8_K(src, scratch, count: 256)
                 scale[i] = scratch.load(as: Float.self)
                 for g in 0..<16 {
-                    groupSums[16 * i + g] = Int32(scratch.load(fromByteOffset: 260 + 2 * g, as: Int16.self))
+                    groupSums[16 * i + g] = scratch.load(fromByteOffset: 260 + 2 * g, as: Int16.self)
                 }
-                _ = evenOddWiden(scratch + 4, dq, count: 256)
+                _ = widen(scratch + 4, dq, count: 256)
             }
         }
     }
@@ -152,10 +153,10 @@ struct ActivationRow {
     let scale: UnsafePointer<Float>
     let sum: UnsafePointer<Float>
     let scaledSum: UnsafePointer<Float>
-    let groupSums: UnsafePointer<Int32>
+    let groupSums: UnsafePointer<Int16>
 
     init(q: UnsafeMutablePointer<Int16>, scale: UnsafeMutablePointer<Float>, sum: UnsafeMutablePointer<Float>,
-         scaledSum: UnsafeMutablePointer<Float>, groupSums: UnsafeMutablePointer<Int32>) {
+         scaledSum: UnsafeMutablePointer<Float>, groupSums: UnsafeMutablePointer<Int16>) {
         self.q = UnsafePointer(q); self.scale = UnsafePointer(scale); self.sum = UnsafePointer(sum)
         self.scaledSum = UnsafePointer(scaledSum); self.groupSums = UnsafePointer(groupSums)
     }
@@ -167,17 +168,13 @@ struct ActivationRow {
     r.isNaN ? 0 : Int8(Swift.max(-127, Swift.min(127, r)))
 }
 
-/// Widens `count` Int8 (a multiple of 32) to Int16, each 32 as evens then odds; returns their sum.
-@inline(__always) private func evenOddWiden(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Int16>, count: Int) -> Int32 {
+/// Widens `count` Int8 to Int16 in order; returns their sum.
+@inline(__always) private func widen(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Int16>, count: Int) -> Int32 {
     var total: Int32 = 0
-    for base in stride(from: 0, to: count, by: 32) {
-        for i in 0..<16 {
-            let e = src.load(fromByteOffset: base + 2 * i, as: Int8.self)
-            let o = src.load(fromByteOffset: base + 2 * i + 1, as: Int8.self)
-            dst[base + i] = Int16(e)
-            dst[base + 16 + i] = Int16(o)
-            total += Int32(e) + Int32(o)
-        }
+    for i in 0..<count {
+        let v = src.load(fromByteOffset: i, as: Int8.self)
+        dst[i] = Int16(v)
+        total += Int32(v)
     }
     return total
 }
