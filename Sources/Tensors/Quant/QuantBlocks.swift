@@ -19,7 +19,11 @@
 /// Eight f16 values to Float by the same exact arithmetic, lane-wise with no masks or compares
 /// (SIMD compares are built lane by lane).
 @inline(__always) func halfBitsToFloat(_ h: SIMD8<UInt16>) -> SIMD8<Float> {
-    let w = widened(h)
+    halfBitsToFloat(widened(h))
+}
+
+/// Eight f16 values held in the low 16 bits of 32-bit lanes (the high bits must be zero).
+@inline(__always) func halfBitsToFloat(_ w: SIMD8<UInt32>) -> SIMD8<Float> {
     let magnitude = unsafeBitCast((w & 0x7FFF) &<< 13, to: SIMD8<Float>.self) * Float(bitPattern: 0x7780_0000)
     // Exponent 31 (inf/NaN) carries into bit 15 when 0x0400 is added; spread that bit to all ones.
     let infOrNaN = (0 &- (((w & 0x7C00) &+ 0x0400) &>> 15)) & 0x7F80_0000

@@ -45,6 +45,12 @@
     UnsafeRawPointer(q + offset).loadUnaligned(as: SIMD16<Int16>.self)
 }
 
+/// Σ of the lanes as a tree (3 dependent adds; `sum()` adds them one after another).
+@inline(__always) func horizontalSum(_ v: SIMD8<Float>) -> Float {
+    let four = v.lowHalf + v.highHalf, two = four.lowHalf + four.highHalf
+    return two[0] + two[1]
+}
+
 /// Σ q·a over a 32-weight block of 4-bit weights (16 bytes at `qs`): weight j < 16 is the low nibble of
 /// byte j, weight j + 16 its high nibble. `high` adds fifth bits (0 or 16) for the Q5 types.
 @inline(__always) func nibbleBlockSums(_ qs: UnsafeRawPointer, _ a: UnsafePointer<Int16>,
@@ -100,6 +106,12 @@ struct BlockTerm {
         for k in 0..<8 { h[k] = b.loadUnaligned(fromByteOffset: offset + k * blockBytes, as: UInt16.self) }
         return halfBitsToFloat(h)
     }
+    /// d and m of Q4_1/Q5_1 (bytes 0-3): one 32-bit load per block for both, split after.
+    @inline(__always) func halfPairs(_ b: UnsafeRawPointer) -> (SIMD8<Float>, SIMD8<Float>) {
+        var w = SIMD8<UInt32>()
+        for k in 0..<8 { w[k] = b.loadUnaligned(fromByteOffset: k * blockBytes, as: UInt32.self).littleEndian }
+        return (halfBitsToFloat(w & 0xFFFF), halfBitsToFloat(w &>> 16))
+    }
     @inline(__always) func eight(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
         UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
     }
@@ -110,8 +122,14 @@ struct BlockTerm {
                             blockSums(b + 2 * blockBytes, a + 64), blockSums(b + 3 * blockBytes, a + 96),
                             blockSums(b + 4 * blockBytes, a + 128), blockSums(b + 5 * blockBytes, a + 160),
                             blockSums(b + 6 * blockBytes, a + 192), blockSums(b + 7 * blockBytes, a + 224))
-        acc += toFloat(sums) * (halves(b, 0) * eight(act.scale + i))
-        if let term { extra += halves(b, term.offset) * eight(term.activation + i) }
+        let d: SIMD8<Float>, e: SIMD8<Float>
+        switch term?.offset {
+        case 2?: (d, e) = halfPairs(b)
+        case 0?: d = halves(b, 0); e = d
+        default: d = halves(b, 0); e = SIMD8()
+        }
+        acc += toFloat(sums) * (d * eight(act.scale + i))
+        if let term { extra += e * eight(term.activation + i) }
         i += 8
     }
     var tail: Float = 0, tailTerm: Float = 0
@@ -121,7 +139,7 @@ struct BlockTerm {
         if let term { tailTerm += loadHalf(b, term.offset) * term.activation[i] }
         i += 1
     }
-    return acc.sum() + tail + (term?.factor ?? 0) * (extra.sum() + tailTerm)
+    return horizontalSum(acc) + tail + (term?.factor ?? 0) * (horizontalSum(extra) + tailTerm)
 }
 
 /// Σ_k W[k]·x[k] for one Q4_0 row: Σ d_w·(d_a·Σ q·a − 8·d_a·Σa), q the unsigned nibble.
@@ -176,18 +194,20 @@ struct BlockTerm {
     for i in 0..<blocks {
         let b = row + 144 * i, a = act.q + 256 * i
         let (scales, mins) = kScalesAndMins(b + 4)
-        var sum = SIMD8<Int32>()
-        for c in 0..<4 {
+        // Chunk c: 32 bytes of qs, low nibbles sub-block 2c, high nibbles 2c + 1. Called with constant
+        // c so the scale bytes and offsets are immediates (a loop over c is not unrolled).
+        @inline(__always) func chunk(_ c: Int) -> SIMD8<Int32> {
             let v0 = zeroExtended(b, 16 + 32 * c), v1 = zeroExtended(b, 32 + 32 * c)
             let low = madd(v0 & 0x0F, activations(a, 64 * c)) &+ madd(v1 & 0x0F, activations(a, 64 * c + 16))
             let high = madd(v0 &>> 4, activations(a, 64 * c + 32)) &+ madd(v1 &>> 4, activations(a, 64 * c + 48))
-            sum &+= low &* Int32(byte(scales, 2 * c)) &+ high &* Int32(byte(scales, 2 * c + 1))
+            return low &* Int32(byte(scales, 2 * c)) &+ high &* Int32(byte(scales, 2 * c + 1))
         }
+        let sum = (chunk(0) &+ chunk(1)) &+ (chunk(2) &+ chunk(3))
         let da = act.scale[i]
         acc += toFloat(sum) * (loadHalf(b, 0) * da)
         minTerm += loadHalf(b, 2) * da * Float(minSums(mins, act.groupSums + 16 * i))
     }
-    return acc.sum() - minTerm
+    return horizontalSum(acc) - minTerm
 }
 
 /// Q5_K: Q4_K's nibbles plus a fifth bit from qh (bit j of qh[l] for weight l of sub-block j).
@@ -197,21 +217,21 @@ struct BlockTerm {
         let b = row + 176 * i, a = act.q + 256 * i
         let (scales, mins) = kScalesAndMins(b + 4)
         let h0 = zeroExtended(b, 16), h1 = zeroExtended(b, 32)
-        var sum = SIMD8<Int32>()
-        for c in 0..<4 {
+        @inline(__always) func chunk(_ c: Int) -> SIMD8<Int32> {
             let k1 = Int16(2 * c), k2 = Int16(2 * c + 1)
             let v0 = zeroExtended(b, 48 + 32 * c), v1 = zeroExtended(b, 64 + 32 * c)
             let low0 = (v0 & 0x0F) | (((h0 &>> k1) & 1) &<< 4), low1 = (v1 & 0x0F) | (((h1 &>> k1) & 1) &<< 4)
             let high0 = (v0 &>> 4) | (((h0 &>> k2) & 1) &<< 4), high1 = (v1 &>> 4) | (((h1 &>> k2) & 1) &<< 4)
             let low = madd(low0, activations(a, 64 * c)) &+ madd(low1, activations(a, 64 * c + 16))
             let high = madd(high0, activations(a, 64 * c + 32)) &+ madd(high1, activations(a, 64 * c + 48))
-            sum &+= low &* Int32(byte(scales, 2 * c)) &+ high &* Int32(byte(scales, 2 * c + 1))
+            return low &* Int32(byte(scales, 2 * c)) &+ high &* Int32(byte(scales, 2 * c + 1))
         }
+        let sum = (chunk(0) &+ chunk(1)) &+ (chunk(2) &+ chunk(3))
         let da = act.scale[i]
         acc += toFloat(sum) * (loadHalf(b, 0) * da)
         minTerm += loadHalf(b, 2) * da * Float(minSums(mins, act.groupSums + 16 * i))
     }
-    return acc.sum() - minTerm
+    return horizontalSum(acc) - minTerm
 }
 
 /// Q6_K with Q8_K activations: d·d_a·(Σ_g scale_g·(Σ q·a)_g − 32·Σ_g scale_g·(Σa)_g), q unsigned 0..63.
@@ -224,25 +244,21 @@ struct BlockTerm {
         let d = loadHalf(b, 208) * act.scale[i]
         let groupScales = signExtended(b, 192)
         offsetTerm += d * Float(32 &* madd(groupScales, activations(act.groupSums + 16 * i, 0)).wrappedSum())
-        var sum = SIMD8<Int32>()
-        for half in 0..<2 {
-            for l in stride(from: 0, to: 32, by: 16) {
-                // Weights 128·half + l + 32k (+ 0..<16) for k = 0..<4: low nibbles of ql[l], ql[l + 32],
-                // high nibbles of the same, each with two bits of qh[l] above them.
-                let ql0 = zeroExtended(b, 64 * half + l), ql1 = zeroExtended(b, 64 * half + 32 + l)
-                let qh = zeroExtended(b, 128 + 32 * half + l)
-                let q0 = (ql0 & 0x0F) | ((qh &<< 4) & 0x30), q1 = (ql1 & 0x0F) | ((qh &<< 2) & 0x30)
-                let q2 = (ql0 &>> 4) | (qh & 0x30), q3 = (ql1 &>> 4) | ((qh &>> 2) & 0x30)
-                let g = 8 * half + l / 16, o = 128 * half + l
-                sum &+= madd(q0 &* groupScales[g], activations(a, o))
-                sum &+= madd(q1 &* groupScales[g + 2], activations(a, o + 32))
-                sum &+= madd(q2 &* groupScales[g + 4], activations(a, o + 64))
-                sum &+= madd(q3 &* groupScales[g + 6], activations(a, o + 96))
-            }
+        // Weights 128·half + l + 32k (+ 0..<16), k = 0..<4: low nibbles of ql[l], ql[l + 32], then their
+        // high nibbles, each with two bits of qh[l] above them. Constant arguments, as in dotQ4_K.
+        @inline(__always) func sixtyFour(_ half: Int, _ l: Int) -> SIMD8<Int32> {
+            let ql0 = zeroExtended(b, 64 * half + l), ql1 = zeroExtended(b, 64 * half + 32 + l)
+            let qh = zeroExtended(b, 128 + 32 * half + l)
+            let q0 = (ql0 & 0x0F) | ((qh &<< 4) & 0x30), q1 = (ql1 & 0x0F) | ((qh &<< 2) & 0x30)
+            let q2 = (ql0 &>> 4) | (qh & 0x30), q3 = (ql1 &>> 4) | ((qh &>> 2) & 0x30)
+            let g = 8 * half + l / 16, o = 128 * half + l
+            return (madd(q0 &* groupScales[g], activations(a, o)) &+ madd(q1 &* groupScales[g + 2], activations(a, o + 32)))
+                &+ (madd(q2 &* groupScales[g + 4], activations(a, o + 64)) &+ madd(q3 &* groupScales[g + 6], activations(a, o + 96)))
         }
+        let sum = (sixtyFour(0, 0) &+ sixtyFour(0, 16)) &+ (sixtyFour(1, 0) &+ sixtyFour(1, 16))
         acc += toFloat(sum) * d
     }
-    return acc.sum() - offsetTerm
+    return horizontalSum(acc) - offsetTerm
 }
 
 /// f16 weights with f32 activations, 16 per step in two accumulators.
