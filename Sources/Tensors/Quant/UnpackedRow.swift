@@ -9,7 +9,8 @@
 /// One weight row decoded for the multi-token dot: integers q in natural order and per-block scales.
 ///
 /// - 32-weight types: q is the signed weight integer (Q4_0: nibble − 8, Q5_0: − 16, Q8_0 as stored,
-///   Q4_1/Q5_1 the unsigned value), `scale` is d, `minimum` is m (Q4_1/Q5_1 only).
+///   Q4_1/Q5_1 the unsigned value), `scale` is d, `minimum` is m (Q4_1/Q5_1 only). Q4_0/Q4_1 are in
+///   nibbleBlockSums' lane order, half of them times 16, to face `.q8Nibbles` activations.
 /// - K-quants: q already carries its sub-block scale (Q4_K/Q5_K: q·scale_j ≤ 31·63; Q6_K:
 ///   (q − 32)·scale_g, |·| ≤ 32·128), so a super-block is one integer sum; `scale` is d, `minimum`
 ///   dmin, and `mins` the 8 sub-block mins, each twice (they pair with the activations' 16-sums).
@@ -57,9 +58,14 @@ struct UnpackedRow {
             let b = row + type.blockBytes * i
             switch type {
             case .q4_0, .q4_1:
-                let v = zeroExtended(b, type == .q4_0 ? 2 : 4), offset: Int16 = type == .q4_0 ? 8 : 0
-                store((v & 0x0F) &- offset, at: 32 * i)
-                store((v &>> 4) &- offset, at: 32 * i + 16)
+                // nibbleBlockSums' layout (the activations are `.q8Nibbles`): lanes 8-15 of each
+                // vector hold 16·q.
+                let pairs = b.loadUnaligned(fromByteOffset: type == .q4_0 ? 2 : 4, as: SIMD8<UInt16>.self)
+                let v = unsafeBitCast(SIMD16<UInt16>(lowHalf: pairs, highHalf: pairs), to: SIMD16<Int16>.self)
+                let mask = SIMD16<Int16>(0x0F, 0x0F, 0x0F, 0x0F, 0x0F, 0x0F, 0x0F, 0x0F, 0xF0, 0xF0, 0xF0, 0xF0, 0xF0, 0xF0, 0xF0, 0xF0)
+                let offset = type == .q4_0 ? SIMD16<Int16>(8, 8, 8, 8, 8, 8, 8, 8, 128, 128, 128, 128, 128, 128, 128, 128) : SIMD16()
+                store((v & mask) &- offset, at: 32 * i)
+                store(((v &>> 8) & mask) &- offset, at: 32 * i + 16)
             case .q5_0, .q5_1:
                 let hasMin = type == .q5_1
                 let v = zeroExtended(b, hasMin ? 8 : 6), offset: Int16 = hasMin ? 0 : 16
@@ -134,13 +140,14 @@ struct UnpackedRow {
             if hasMin { extra += eight(minimum + i) * eight(act.sum + i) }
             i += 8
         }
-        var tail: Float = 0
+        var tail: Float = 0, tailSums: Float = 0
         while i < blocks {
-            tail += Float(blockSums(i).wrappedSum()) * (scale[i] * act.scale[i])
+            tailSums += Float(blockSums(i).wrappedSum()) * (scale[i] * act.scale[i])
             if hasMin { tail += minimum[i] * act.sum[i] }
             i += 1
         }
-        return horizontalSum(acc) + horizontalSum(extra) + tail
+        let integerScale: Float = type == .q4_0 || type == .q4_1 ? 1.0 / 16 : 1
+        return integerScale * (horizontalSum(acc) + tailSums) + horizontalSum(extra) + tail
     }
 
     /// K-quants: per super-block d·d_a·Σ q·a (the scales are inside q) − dmin·d_a·Σ_j min_j·(Σa)_j.
