@@ -6,14 +6,15 @@ import COpenBLAS
 /// - Float32 weights go straight to OpenBLAS.
 /// - Batches under `rowDotBatchLimit(cols:)` (`halfRowDotBatchLimit` for f16/bf16) use the row-dot kernels
 ///   on the stored blocks, rows split across threads. Quantized types first quantize x to 8-bit
-///   blocks, as llama.cpp does, and multiply integers (VecDot.swift); f16 and bf16 convert on the
-///   fly against f32 x.
+///   blocks, as llama.cpp does, and multiply integers: one token reads the blocks directly
+///   (VecDot.swift), several tokens share one decoding of each row (UnpackedRow.swift); f16 and
+///   bf16 convert on the fly against f32 x.
 /// - Larger batches (prefill, diffusion) widen a panel of rows at a time into a scratch buffer and
 ///   multiply it with SGEMM: f32 activations, so results differ from llama.cpp's by its activation
 ///   quantization error, and no more than one panel of weights is ever dequantized.
 ///
 /// Numerics against llama.cpp (QuantTests): per dot product, the 8-bit path equals ggml_vec_dot_* to
-/// 6.5e-8 of Σ|W·x|, the f32 path differs by 3e-4 to 1e-3 (the activation rounding). Through a whole
+/// 3.3e-8 of Σ|W·x|, the f32 path differs by 3e-4 to 1e-3 (the activation rounding). Through a whole
 /// model that rounding is chaotic: llama.cpp's own SmolLM2 Q4_1 first-step logits move by 0.54 between
 /// batched and token-by-token prefill, so neither path (nor llama.cpp) reproduces them within 0.3.
 public func matmul(_ w: WeightMatrix, _ x: UnsafePointer<Float>, batch: Int, _ y: UnsafeMutablePointer<Float>) {
