@@ -122,9 +122,18 @@ final class QuantTests: XCTestCase {
                 XCTFail("half \(bits): \(got) vs \(expected)"); return
             }
         }
-        let lanes = SIMD8<UInt16>(0x0001, 0x03FF, 0x0400, 0x3C00, 0xFBFF, 0x7C00, 0x8000, 0x8001)
-        let wide = halfBitsToFloat(lanes)
-        for i in 0..<8 { XCTAssertEqual(wide[i].bitPattern, Float(Float16(bitPattern: lanes[i])).bitPattern) }
+        // The 8-lane form (the dot kernels' scales, 32-bit lanes for Q4_1/Q5_1's d-and-m loads), every half.
+        for base in stride(from: 0, through: Int(UInt16.max), by: 8) {
+            var lanes = SIMD8<UInt16>()
+            for i in 0..<8 { lanes[i] = UInt16(base + i) }
+            let wide = halfBitsToFloat(lanes)
+            for i in 0..<8 {
+                let expected = Float(Float16(bitPattern: lanes[i]))
+                if expected.isNaN ? !wide[i].isNaN : wide[i].bitPattern != expected.bitPattern {
+                    XCTFail("8-lane half \(lanes[i]): \(wide[i]) vs \(expected)"); return
+                }
+            }
+        }
     }
 
     func testComputableTypesAreExactlyThoseWithKernels() {

@@ -31,16 +31,6 @@
                          to: SIMD8<Float>.self)
 }
 
-/// Four f16 values to Float by the same exact arithmetic (the dot kernels convert four blocks' scales
-/// at once).
-@inline(__always) func halfBitsToFloat(_ h: SIMD4<UInt16>) -> SIMD4<Float> {
-    let w = widened(h)
-    let magnitude = unsafeBitCast((w & 0x7FFF) &<< 13, to: SIMD4<Float>.self) * Float(bitPattern: 0x7780_0000)
-    let infOrNaN = (0 &- (((w & 0x7C00) &+ 0x0400) &>> 15)) & 0x7F80_0000
-    return unsafeBitCast(unsafeBitCast(magnitude, to: SIMD4<UInt32>.self) | infOrNaN | ((w & 0x8000) &<< 16),
-                         to: SIMD4<Float>.self)
-}
-
 @inline(__always) func loadHalf(_ p: UnsafeRawPointer, _ offset: Int) -> Float {
     halfBitsToFloat(p.loadUnaligned(fromByteOffset: offset, as: UInt16.self))
 }
@@ -59,12 +49,6 @@
 @inline(__always) func widened(_ v: SIMD8<UInt16>) -> SIMD8<UInt32> {
     var r = SIMD8<UInt32>()
     for i in 0..<8 { r[i] = UInt32(v[i]) }
-    return r
-}
-
-@inline(__always) func widened(_ v: SIMD4<UInt16>) -> SIMD4<UInt32> {
-    var r = SIMD4<UInt32>()
-    for i in 0..<4 { r[i] = UInt32(v[i]) }
     return r
 }
 
