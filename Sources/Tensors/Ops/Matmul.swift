@@ -4,16 +4,17 @@ import COpenBLAS
 /// x is [batch, W.cols] and y is [batch, W.rows], both row-major and contiguous.
 ///
 /// - Float32 weights go straight to OpenBLAS.
-/// - Batches under `rowDotBatchLimit` (`halfRowDotBatchLimit` for f16/bf16) use the row-dot kernels
+/// - Batches under `rowDotBatchLimit(cols:)` (`halfRowDotBatchLimit` for f16/bf16) use the row-dot kernels
 ///   on the stored blocks, rows split across threads. Quantized types first quantize x to 8-bit
-///   blocks, as llama.cpp does, and multiply integers (VecDot.swift); f16 and bf16 convert on the
-///   fly against f32 x.
+///   blocks, as llama.cpp does, and multiply integers: one token reads the blocks directly
+///   (VecDot.swift), several tokens share one decoding of each row (UnpackedRow.swift); f16 and
+///   bf16 convert on the fly against f32 x.
 /// - Larger batches (prefill, diffusion) widen a panel of rows at a time into a scratch buffer and
 ///   multiply it with SGEMM: f32 activations, so results differ from llama.cpp's by its activation
 ///   quantization error, and no more than one panel of weights is ever dequantized.
 ///
 /// Numerics against llama.cpp (QuantTests): per dot product, the 8-bit path equals ggml_vec_dot_* to
-/// 6.5e-8 of Σ|W·x|, the f32 path differs by 3e-4 to 1e-3 (the activation rounding). Through a whole
+/// 3.3e-8 of Σ|W·x|, the f32 path differs by 3e-4 to 1e-3 (the activation rounding). Through a whole
 /// model that rounding is chaotic: llama.cpp's own SmolLM2 Q4_1 first-step logits move by 0.54 between
 /// batched and token-by-token prefill, so neither path (nor llama.cpp) reproduces them within 0.3.
 public func matmul(_ w: WeightMatrix, _ x: UnsafePointer<Float>, batch: Int, _ y: UnsafeMutablePointer<Float>) {
@@ -30,7 +31,7 @@ public func matmul(_ w: WeightMatrix, _ x: UnsafePointer<Float>, batch: Int, _ y
         }
         return
     }
-    let limit = ActivationFormat(weights: w.type) == nil ? halfRowDotBatchLimit : rowDotBatchLimit
+    let limit = ActivationFormat(weights: w.type) == nil ? halfRowDotBatchLimit : rowDotBatchLimit(cols: w.cols)
     if batch < limit {
         matmulByRowDots(w, x, batch: batch, y)
     } else {
@@ -38,11 +39,14 @@ public func matmul(_ w: WeightMatrix, _ x: UnsafePointer<Float>, batch: Int, _ y
     }
 }
 
-/// Batches at or above this go through panels and SGEMM: the row dots redo the weights' integer work
-/// for every batch row, SGEMM amortises one dequantization over the whole batch. KernelBench on the
-/// shared 2-core machine (best of 20): Q4_1 1536×576 row dots 517 µs vs panels 708 µs at batch 8,
-/// 990 µs vs 768 µs at batch 16; Q4_K 4096×4096 crosses over in the same range.
-let rowDotBatchLimit = 8
+/// Batches at or above this go through panels and SGEMM. Below it, a row is decoded once per batch
+/// (UnpackedRow) and each token costs only its integer multiply-adds, while a panel widens every
+/// weight to f32 for the whole batch. Short rows pay the dots' fixed costs (final reductions, tail
+/// blocks) more often per weight, so they switch to SGEMM sooner. Measured prefill, 1 thread
+/// (`easel bench llm`): SmolLM2 (576/1536 columns) 7 tokens 151 tok/s row dots vs 128 before them,
+/// 12 tokens 196 panels vs 160 row dots; 7B-shaped (4096/11008 columns) 16 tokens, row dots
+/// 3.5 (Q4_0) and 3.8 (Q4_K_M) tok/s vs panels 2.2 and 1.9.
+func rowDotBatchLimit(cols: Int) -> Int { cols >= 2048 ? 32 : 8 }
 
 /// f16/bf16 row dots convert every weight again for each batch row, as costly as the panel path's one
 /// conversion, so only a single row (decoding) takes them.
@@ -69,11 +73,20 @@ func matmulByRowDots(_ w: WeightMatrix, _ x: UnsafePointer<Float>, batch: Int, _
         case .q6_K: dot = { dotQ6_K($0, $1, blocks: $2) }
         default: preconditionFailure("no 8-bit dot kernel for \(w.type)")
         }
-        // Rows outer: a row's blocks stay in L1 while every batch entry uses them.
+        if batch == 1 {
+            Parallel.forRanges(rows, grain: rowDotGrain) { range in
+                for r in range { y[r] = dot(w.row(r), act.row(0), blocks) }
+            }
+            return
+        }
+        // Several tokens: each row is decoded once into integers (UnpackedRow, in L1) and every
+        // token's dot product reads those.
         Parallel.forRanges(rows, grain: rowDotGrain) { range in
+            let unpacked = UnpackedRow(type: w.type, cols: cols)
+            defer { unpacked.deallocate() }
             for r in range {
-                let row = w.row(r)
-                for b in 0..<batch { y[b * rows + r] = dot(row, act.row(b), blocks) }
+                unpacked.unpack(w.row(r))
+                for b in 0..<batch { y[b * rows + r] = unpacked.dot(act.row(b)) }
             }
         }
         return

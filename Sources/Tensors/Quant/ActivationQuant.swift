@@ -70,28 +70,42 @@ public func quantizeRowQ8_K(_ x: UnsafePointer<Float>, _ dst: UnsafeMutableRawPo
 enum ActivationFormat {
     /// Blocks of 32 with d and s = d·Σq (both f16-rounded): Q8_0 and Q8_1 share the integers.
     case q8
+    /// The same integers, laid out for 4-bit weights (`nibbleOrder`).
+    case q8Nibbles
     /// Blocks of 256 with an f32 d and Σq for each 16.
     case q8K
 
     init?(weights type: GGMLType) {
         switch type {
-        case .q4_0, .q4_1, .q5_0, .q5_1, .q8_0: self = .q8
+        case .q4_0, .q4_1: self = .q8Nibbles
+        case .q5_0, .q5_1, .q8_0: self = .q8
         case .q4_K, .q5_K, .q6_K: self = .q8K
         default: return nil
         }
     }
 
-    var blockSize: Int { self == .q8 ? 32 : 256 }
+    var blockSize: Int { self == .q8K ? 256 : 32 }
+}
+
+/// Where activation j of a 32-block goes in the `.q8Nibbles` layout, and its factor. The 4-bit
+/// kernels load a block's 16 bytes into both halves of a 16-lane vector and mask each half
+/// differently (nibbleBlockSums): lane i < 8 then holds weight 2i (even bytes' low nibbles) or 2i + 1,
+/// lane 8 + i weight 16 + 2i or 17 + 2i times 16 (the high nibble left in place). The activations
+/// facing the unshifted low nibbles are multiplied by 16 so that every product is 16·q·a, and the
+/// kernels divide the sum by 16 (exact). 16·127 still fits Int16.
+@inline(__always) func nibbleOrder(_ j: Int) -> (lane: Int, factor: Int16) {
+    let odd = j & 1, high = j >= 16 ? 1 : 0
+    return (16 * odd + 8 * high + (j % 16) / 2, high == 1 ? 1 : 16)
 }
 
 /// Rows of activations quantized once per matmul and read by every weight row's dot product.
-/// The integers are widened to Int16 and each 32 of them reordered as their 16 even-indexed values,
-/// then their 16 odd-indexed ones: that is the order in which the kernels split a weight's bytes
-/// into 16-bit lanes, so a weight lane and its activation lane meet without shuffles.
+/// The integers are stored widened to Int16, in their natural order (`.q8Nibbles`: in `nibbleOrder`).
+/// The kernels widen weights to 16-bit lanes too and multiply pairs of lanes into Int32 (pmaddwd), so an activation lane feeds the
+/// multiply straight from memory, with no shuffles and no per-row widening.
 struct QuantizedActivations {
     let format: ActivationFormat
     let rows: Int, cols: Int
-    /// [rows, cols] integers, even/odd ordered within each 32.
+    /// [rows, cols] integers, natural order or `nibbleOrder` within each 32.
     let q: UnsafeMutablePointer<Int16>
     /// [rows, cols / blockSize]: d as the weights' dot products use it (f16-rounded for .q8).
     let scale: UnsafeMutablePointer<Float>
@@ -99,8 +113,9 @@ struct QuantizedActivations {
     let sum: UnsafeMutablePointer<Float>
     /// .q8: [rows, cols / 32] d · Σq unrounded, for the Q4_0/Q5_0 offsets (−8, −16).
     let scaledSum: UnsafeMutablePointer<Float>
-    /// .q8K: [rows, cols / 16] Σq of each consecutive 16 (ggml's bsums).
-    let groupSums: UnsafeMutablePointer<Int32>
+    /// .q8K: [rows, cols / 16] Σq of each consecutive 16 (ggml's bsums; |Σ| ≤ 16·127 fits Int16, so
+    /// the kernels multiply them with pmaddwd as well).
+    let groupSums: UnsafeMutablePointer<Int16>
 
     init(format: ActivationFormat, x: UnsafePointer<Float>, rows: Int, cols: Int) {
         precondition(cols % format.blockSize == 0, "activation row of \(cols) is not whole \(format) blocks")
@@ -110,26 +125,32 @@ struct QuantizedActivations {
         let blocks = rows * cols / format.blockSize
         q = .allocate(capacity: rows * cols)
         scale = .allocate(capacity: blocks)
-        sum = .allocate(capacity: format == .q8 ? blocks : 0)
-        scaledSum = .allocate(capacity: format == .q8 ? blocks : 0)
+        sum = .allocate(capacity: format.blockSize == 32 ? blocks : 0)
+        scaledSum = .allocate(capacity: format.blockSize == 32 ? blocks : 0)
         groupSums = .allocate(capacity: format == .q8K ? blocks * 16 : 0)
         let scratch = UnsafeMutableRawPointer.allocate(byteCount: 292, alignment: 16)
         defer { scratch.deallocate() }
         for i in 0..<blocks {
             let src = x + i * format.blockSize, dq = q + i * format.blockSize
             switch format {
-            case .q8:
+            case .q8, .q8Nibbles:
                 quantizeRowQ8_1(src, scratch, count: 32)
                 scale[i] = halfBitsToFloat(scratch.load(as: UInt16.self))
                 sum[i] = halfBitsToFloat(scratch.load(fromByteOffset: 2, as: UInt16.self))
-                scaledSum[i] = scale[i] * Float(evenOddWiden(scratch + 4, dq, count: 32))
+                scaledSum[i] = scale[i] * Float(widen(scratch + 4, dq, count: 32))
+                if format == .q8Nibbles {
+                    for j in 0..<32 {
+                        let (lane, factor) = nibbleOrder(j)
+                        dq[lane] = factor &* Int16(scratch.load(fromByteOffset: 4 + j, as: Int8.self))
+                    }
+                }
             case .q8K:
                 quantizeRowQ8_K(src, scratch, count: 256)
                 scale[i] = scratch.load(as: Float.self)
                 for g in 0..<16 {
-                    groupSums[16 * i + g] = Int32(scratch.load(fromByteOffset: 260 + 2 * g, as: Int16.self))
+                    groupSums[16 * i + g] = scratch.load(fromByteOffset: 260 + 2 * g, as: Int16.self)
                 }
-                _ = evenOddWiden(scratch + 4, dq, count: 256)
+                _ = widen(scratch + 4, dq, count: 256)
             }
         }
     }
@@ -141,7 +162,7 @@ struct QuantizedActivations {
     /// Row `r`'s pointers, as the dot kernels take them.
     func row(_ r: Int) -> ActivationRow {
         let blocks = cols / format.blockSize
-        let small = format == .q8 ? r * blocks : 0, groups = format == .q8K ? r * blocks * 16 : 0
+        let small = format.blockSize == 32 ? r * blocks : 0, groups = format == .q8K ? r * blocks * 16 : 0
         return ActivationRow(q: q + r * cols, scale: scale + r * blocks, sum: sum + small,
                              scaledSum: scaledSum + small, groupSums: groupSums + groups)
     }
@@ -152,10 +173,10 @@ struct ActivationRow {
     let scale: UnsafePointer<Float>
     let sum: UnsafePointer<Float>
     let scaledSum: UnsafePointer<Float>
-    let groupSums: UnsafePointer<Int32>
+    let groupSums: UnsafePointer<Int16>
 
     init(q: UnsafeMutablePointer<Int16>, scale: UnsafeMutablePointer<Float>, sum: UnsafeMutablePointer<Float>,
-         scaledSum: UnsafeMutablePointer<Float>, groupSums: UnsafeMutablePointer<Int32>) {
+         scaledSum: UnsafeMutablePointer<Float>, groupSums: UnsafeMutablePointer<Int16>) {
         self.q = UnsafePointer(q); self.scale = UnsafePointer(scale); self.sum = UnsafePointer(sum)
         self.scaledSum = UnsafePointer(scaledSum); self.groupSums = UnsafePointer(groupSums)
     }
@@ -167,17 +188,13 @@ struct ActivationRow {
     r.isNaN ? 0 : Int8(Swift.max(-127, Swift.min(127, r)))
 }
 
-/// Widens `count` Int8 (a multiple of 32) to Int16, each 32 as evens then odds; returns their sum.
-@inline(__always) private func evenOddWiden(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Int16>, count: Int) -> Int32 {
+/// Widens `count` Int8 to Int16 in order; returns their sum.
+@inline(__always) private func widen(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Int16>, count: Int) -> Int32 {
     var total: Int32 = 0
-    for base in stride(from: 0, to: count, by: 32) {
-        for i in 0..<16 {
-            let e = src.load(fromByteOffset: base + 2 * i, as: Int8.self)
-            let o = src.load(fromByteOffset: base + 2 * i + 1, as: Int8.self)
-            dst[base + i] = Int16(e)
-            dst[base + 16 + i] = Int16(o)
-            total += Int32(e) + Int32(o)
-        }
+    for i in 0..<count {
+        let v = src.load(fromByteOffset: i, as: Int8.self)
+        dst[i] = Int16(v)
+        total += Int32(v)
     }
     return total
 }

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Micro-benchmark of the matmul kernels on model-shaped weights (SmolLM2-135M and LLaMA-2-7B layers),
-/// for `easel bench kernels` and for tuning `rowDotBatchLimit`. It only measures and reports; no
+/// for `easel bench kernels` and for tuning `rowDotBatchLimit(cols:)`. It only measures and reports; no
 /// test asserts on its numbers. Weights are synthetic blocks (random quants, moderate f16 scales):
 /// the kernels' speed does not depend on the values.
 public enum KernelBench {

@@ -19,7 +19,11 @@
 /// Eight f16 values to Float by the same exact arithmetic, lane-wise with no masks or compares
 /// (SIMD compares are built lane by lane).
 @inline(__always) func halfBitsToFloat(_ h: SIMD8<UInt16>) -> SIMD8<Float> {
-    let w = SIMD8<UInt32>(truncatingIfNeeded: h)
+    halfBitsToFloat(widened(h))
+}
+
+/// Eight f16 values held in the low 16 bits of 32-bit lanes (the high bits must be zero).
+@inline(__always) func halfBitsToFloat(_ w: SIMD8<UInt32>) -> SIMD8<Float> {
     let magnitude = unsafeBitCast((w & 0x7FFF) &<< 13, to: SIMD8<Float>.self) * Float(bitPattern: 0x7780_0000)
     // Exponent 31 (inf/NaN) carries into bit 15 when 0x0400 is added; spread that bit to all ones.
     let infOrNaN = (0 &- (((w & 0x7C00) &+ 0x0400) &>> 15)) & 0x7F80_0000
@@ -27,23 +31,51 @@
                          to: SIMD8<Float>.self)
 }
 
-/// Four f16 values to Float by the same exact arithmetic (the dot kernels convert four blocks' scales
-/// at once).
-@inline(__always) func halfBitsToFloat(_ h: SIMD4<UInt16>) -> SIMD4<Float> {
-    let w = SIMD4<UInt32>(truncatingIfNeeded: h)
-    let magnitude = unsafeBitCast((w & 0x7FFF) &<< 13, to: SIMD4<Float>.self) * Float(bitPattern: 0x7780_0000)
-    let infOrNaN = (0 &- (((w & 0x7C00) &+ 0x0400) &>> 15)) & 0x7F80_0000
-    return unsafeBitCast(unsafeBitCast(magnitude, to: SIMD4<UInt32>.self) | infOrNaN | ((w & 0x8000) &<< 16),
-                         to: SIMD4<Float>.self)
-}
-
 @inline(__always) func loadHalf(_ p: UnsafeRawPointer, _ offset: Int) -> Float {
     halfBitsToFloat(p.loadUnaligned(fromByteOffset: offset, as: UInt16.self))
 }
 
+// Conversions between vector element types, lane by lane: Swift's own SIMD conversions
+// (`init(truncatingIfNeeded:)`, `SIMD8<Float>(SIMD8<Int32>)`) compile to a call into the standard
+// library's pre-specialised generic code for every vector, while these loops inline to one vector
+// instruction each (vpmovzx, vpmovsx, vcvtdq2ps, vpackusdw), on SSE2 builds too.
+
+@inline(__always) func widened(_ v: SIMD8<UInt8>) -> SIMD8<UInt16> {
+    var r = SIMD8<UInt16>()
+    for i in 0..<8 { r[i] = UInt16(v[i]) }
+    return r
+}
+
+@inline(__always) func widened(_ v: SIMD8<UInt16>) -> SIMD8<UInt32> {
+    var r = SIMD8<UInt32>()
+    for i in 0..<8 { r[i] = UInt32(v[i]) }
+    return r
+}
+
+/// Lanes known to be < 2^16, to 16 bits.
+@inline(__always) func narrowed(_ v: SIMD8<UInt32>) -> SIMD8<UInt16> {
+    var r = SIMD8<UInt16>()
+    for i in 0..<8 { r[i] = UInt16(truncatingIfNeeded: v[i]) }
+    return r
+}
+
+@inline(__always) func toFloat(_ v: SIMD8<Int32>) -> SIMD8<Float> {
+    var r = SIMD8<Float>()
+    for i in 0..<8 { r[i] = Float(v[i]) }
+    return r
+}
+
+@inline(__always) func toFloat(_ v: SIMD8<Int8>) -> SIMD8<Float> {
+    var r = SIMD8<Float>()
+    for i in 0..<8 { r[i] = Float(Int32(v[i])) }
+    return r
+}
+
 /// Eight small unsigned integers (each < 2^24) to Float, exactly.
 @inline(__always) func toFloat(_ v: SIMD8<UInt16>) -> SIMD8<Float> {
-    SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: v))
+    var r = SIMD8<Float>()
+    for i in 0..<8 { r[i] = Float(Int32(v[i])) }
+    return r
 }
 
 @inline(__always) func store(_ v: SIMD8<Float>, _ dst: UnsafeMutablePointer<Float>, _ offset: Int) {
@@ -59,7 +91,7 @@ enum BlockQ4_0 {
         let d = SIMD8<Float>(repeating: loadHalf(b, 0))
         for half in 0..<2 {
             // Lane i holds qs[2i + 16·half... ] pairs: bytes 2i (low 8 bits) and 2i + 1 (high 8 bits).
-            let v = SIMD8<UInt16>(truncatingIfNeeded: b.loadUnaligned(fromByteOffset: 2 + 8 * half, as: SIMD8<UInt8>.self))
+            let v = widened(b.loadUnaligned(fromByteOffset: 2 + 8 * half, as: SIMD8<UInt8>.self))
             let lo = toFloat(v & 0x0F) - 8, hi = toFloat(v &>> 4) - 8
             store(d * lo, y, 8 * half)
             store(d * hi, y, 16 + 8 * half)
@@ -74,7 +106,7 @@ enum BlockQ4_1 {
     @inline(__always) static func dequantize(_ b: UnsafeRawPointer, _ y: UnsafeMutablePointer<Float>) {
         let d = SIMD8<Float>(repeating: loadHalf(b, 0)), m = SIMD8<Float>(repeating: loadHalf(b, 2))
         for half in 0..<2 {
-            let v = SIMD8<UInt16>(truncatingIfNeeded: b.loadUnaligned(fromByteOffset: 4 + 8 * half, as: SIMD8<UInt8>.self))
+            let v = widened(b.loadUnaligned(fromByteOffset: 4 + 8 * half, as: SIMD8<UInt8>.self))
             store(d * toFloat(v & 0x0F) + m, y, 8 * half)
             store(d * toFloat(v &>> 4) + m, y, 16 + 8 * half)
         }
@@ -85,7 +117,7 @@ enum BlockQ4_1 {
 /// to weight j), as 0 or 16 per lane.
 @inline(__always) func fifthBits(_ qh: UInt32, base: Int) -> SIMD8<UInt16> {
     let lanes = SIMD8<UInt32>(repeating: qh) &>> (SIMD8<UInt32>(0, 1, 2, 3, 4, 5, 6, 7) &+ UInt32(base))
-    return SIMD8<UInt16>(truncatingIfNeeded: (lanes & 1) &<< 4)
+    return narrowed((lanes & 1) &<< 4)
 }
 
 /// Q5_0: 32 weights in 22 bytes: f16 d, 4 bytes qh (bit j is weight j's fifth bit), 16 bytes qs
@@ -97,7 +129,7 @@ enum BlockQ5_0 {
         let d = SIMD8<Float>(repeating: loadHalf(b, 0))
         let qh = b.loadUnaligned(fromByteOffset: 2, as: UInt32.self).littleEndian
         for half in 0..<2 {
-            let v = SIMD8<UInt16>(truncatingIfNeeded: b.loadUnaligned(fromByteOffset: 6 + 8 * half, as: SIMD8<UInt8>.self))
+            let v = widened(b.loadUnaligned(fromByteOffset: 6 + 8 * half, as: SIMD8<UInt8>.self))
             let lo = (v & 0x0F) | fifthBits(qh, base: 8 * half)
             let hi = (v &>> 4) | fifthBits(qh, base: 16 + 8 * half)
             store(d * (toFloat(lo) - 16), y, 8 * half)
@@ -114,7 +146,7 @@ enum BlockQ5_1 {
         let d = SIMD8<Float>(repeating: loadHalf(b, 0)), m = SIMD8<Float>(repeating: loadHalf(b, 2))
         let qh = b.loadUnaligned(fromByteOffset: 4, as: UInt32.self).littleEndian
         for half in 0..<2 {
-            let v = SIMD8<UInt16>(truncatingIfNeeded: b.loadUnaligned(fromByteOffset: 8 + 8 * half, as: SIMD8<UInt8>.self))
+            let v = widened(b.loadUnaligned(fromByteOffset: 8 + 8 * half, as: SIMD8<UInt8>.self))
             let lo = (v & 0x0F) | fifthBits(qh, base: 8 * half)
             let hi = (v &>> 4) | fifthBits(qh, base: 16 + 8 * half)
             store(d * toFloat(lo) + m, y, 8 * half)
@@ -131,7 +163,7 @@ enum BlockQ8_0 {
         let d = SIMD8<Float>(repeating: loadHalf(b, 0))
         for part in 0..<4 {
             let q = b.loadUnaligned(fromByteOffset: 2 + 8 * part, as: SIMD8<Int8>.self)
-            store(SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: q)) * d, y, 8 * part)
+            store(toFloat(q) * d, y, 8 * part)
         }
     }
 }
@@ -165,7 +197,7 @@ enum BlockQ4_K {
             let d1 = SIMD8<Float>(repeating: d * Float(s1)), dm1 = SIMD8<Float>(repeating: dmin * Float(m1))
             let d2 = SIMD8<Float>(repeating: d * Float(s2)), dm2 = SIMD8<Float>(repeating: dmin * Float(m2))
             for part in 0..<4 {
-                let v = SIMD8<UInt16>(truncatingIfNeeded: b.loadUnaligned(fromByteOffset: 16 + 32 * c + 8 * part, as: SIMD8<UInt8>.self))
+                let v = widened(b.loadUnaligned(fromByteOffset: 16 + 32 * c + 8 * part, as: SIMD8<UInt8>.self))
                 store(d1 * toFloat(v & 0x0F) - dm1, y, 64 * c + 8 * part)
                 store(d2 * toFloat(v &>> 4) - dm2, y, 64 * c + 32 + 8 * part)
             }
@@ -185,8 +217,8 @@ enum BlockQ5_K {
             let d1 = SIMD8<Float>(repeating: d * Float(s1)), dm1 = SIMD8<Float>(repeating: dmin * Float(m1))
             let d2 = SIMD8<Float>(repeating: d * Float(s2)), dm2 = SIMD8<Float>(repeating: dmin * Float(m2))
             for part in 0..<4 {
-                let v = SIMD8<UInt16>(truncatingIfNeeded: b.loadUnaligned(fromByteOffset: 48 + 32 * c + 8 * part, as: SIMD8<UInt8>.self))
-                let h = SIMD8<UInt16>(truncatingIfNeeded: b.loadUnaligned(fromByteOffset: 16 + 8 * part, as: SIMD8<UInt8>.self))
+                let v = widened(b.loadUnaligned(fromByteOffset: 48 + 32 * c + 8 * part, as: SIMD8<UInt8>.self))
+                let h = widened(b.loadUnaligned(fromByteOffset: 16 + 8 * part, as: SIMD8<UInt8>.self))
                 let lo = (v & 0x0F) | (((h &>> UInt16(2 * c)) & 1) &<< 4)
                 let hi = (v &>> 4) | (((h &>> UInt16(2 * c + 1)) & 1) &<< 4)
                 store(d1 * toFloat(lo) - dm1, y, 64 * c + 8 * part)
@@ -210,8 +242,8 @@ enum BlockQ6_K {
             for k in 0..<4 {
                 for part in 0..<4 {
                     let l0 = 8 * part
-                    let ql = SIMD8<UInt16>(truncatingIfNeeded: b.loadUnaligned(fromByteOffset: 64 * h + 32 * (k & 1) + l0, as: SIMD8<UInt8>.self))
-                    let qh = SIMD8<UInt16>(truncatingIfNeeded: b.loadUnaligned(fromByteOffset: 128 + 32 * h + l0, as: SIMD8<UInt8>.self))
+                    let ql = widened(b.loadUnaligned(fromByteOffset: 64 * h + 32 * (k & 1) + l0, as: SIMD8<UInt8>.self))
+                    let qh = widened(b.loadUnaligned(fromByteOffset: 128 + 32 * h + l0, as: SIMD8<UInt8>.self))
                     let low = k < 2 ? ql & 0x0F : ql &>> 4
                     let q = low | (((qh &>> UInt16(2 * k)) & 3) &<< 4)
                     let scale = b.load(fromByteOffset: 192 + 8 * h + 2 * k + l0 / 16, as: Int8.self)
