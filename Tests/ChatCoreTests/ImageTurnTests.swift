@@ -31,14 +31,14 @@ final class ImageTurnTests: XCTestCase {
         XCTAssertEqual(URL(fileURLWithPath: saved.path).deletingLastPathComponent().standardizedFileURL.path,
                        session.settings.outputFolder.standardizedFileURL.path, "saved under the output folder")
         let png = try PNGChunks(Data(contentsOf: URL(fileURLWithPath: saved.path)))
-        XCTAssertEqual(png.size.width, 32, "tiny-sd's own size: sample_size 16 × VAE factor 2")
-        XCTAssertEqual(png.size.height, 32)
+        XCTAssertEqual(png.size.width, 64, "easel-mini's own size: sample_size 16 × VAE factor 4")
+        XCTAssertEqual(png.size.height, 64)
         let parameters = try XCTUnwrap(png.text["parameters"], "A1111 parameters chunk")
         let lines = parameters.split(separator: "\n").map(String.init)
         XCTAssertEqual(lines.first, "a pizza on a table")
         XCTAssertTrue(parameters.contains("Seed: 7,"), parameters)
         XCTAssertTrue(parameters.contains("Steps: 4,"), parameters)
-        XCTAssertTrue(parameters.contains("Model: tiny-sd"), parameters)
+        XCTAssertTrue(parameters.contains("Model: easel-mini"), parameters)
         XCTAssertTrue(parameters.contains("Text encoder: CLIP"), parameters)
         let decoded = try PNGCodec.decode(contentsOf: URL(fileURLWithPath: saved.path))
         XCTAssertEqual(decoded.width * decoded.height * 3, decoded.pixels.count)
@@ -91,7 +91,7 @@ final class ImageTurnTests: XCTestCase {
     func testAPictureErrorLeavesTheSessionUsable() throws {
         let session = try drawingSession()
         session.send("Draw a pizza on a table")
-        try session.apply(.size(width: 33, height: 33))   // tiny-sd's VAE needs multiples of 2
+        try session.apply(.size(width: 33, height: 33))   // easel-mini's VAE needs multiples of 4
         let log = EventLog()
         let bad = session.send("make it blue", events: log.record)
         XCTAssertEqual(bad.outcome, .failed)
@@ -139,41 +139,50 @@ final class ImageTurnTests: XCTestCase {
 
     // MARK: what easel-mini draws
 
-    /// The mean colour of the picture's centre and of its border.
-    func centreAndBorder(_ image: RGBImage) -> (centre: [Double], border: [Double]) {
-        var centre = [0.0, 0, 0], border = [0.0, 0, 0]
-        var nc = 0.0, nb = 0.0
+    /// The mean colour of the picture's border, and how many pixels are near a given colour (within 90 in RGB).
+    func border(_ image: RGBImage) -> [Double] {
+        var sum = [0.0, 0, 0], n = 0.0
         for y in 0..<image.height {
-            for x in 0..<image.width {
-                let p = (y * image.width + x) * 3
-                let dx = abs(Double(x) - Double(image.width) / 2) / Double(image.width)
-                let dy = abs(Double(y) - Double(image.height) / 2) / Double(image.height)
-                if dx < 0.12 && dy < 0.12 {
-                    for c in 0..<3 { centre[c] += Double(image.pixels[p + c]) }
-                    nc += 1
-                } else if dx > 0.4 || dy > 0.4 {
-                    for c in 0..<3 { border[c] += Double(image.pixels[p + c]) }
-                    nb += 1
-                }
+            for x in 0..<image.width where x == 0 || y == 0 || x == image.width - 1 || y == image.height - 1 {
+                for c in 0..<3 { sum[c] += Double(image.pixels[(y * image.width + x) * 3 + c]) }
+                n += 1
             }
         }
-        return (centre.map { $0 / nc }, border.map { $0 / nb })
+        return sum.map { $0 / n }
     }
+
+    func pixels(near rgb: [Double], in image: RGBImage) -> Int {
+        var count = 0
+        for p in stride(from: 0, to: image.pixels.count, by: 3) {
+            var distance = 0.0
+            for c in 0..<3 {
+                let d = Double(image.pixels[p + c]) - rgb[c]
+                distance += d * d
+            }
+            if distance < 90 * 90 { count += 1 }
+        }
+        return count
+    }
+
+    /// easel-mini's colours (training/dataset.py). Colour and background are what it draws reliably; where it
+    /// puts a shape is not (BENCHMARKS.md), so this checks colours only.
+    static let red = [220.0, 30, 30], green = [30.0, 170, 50]
 
     func testEaselMiniDrawsTheAskedColoursAndTheFollowUpChangesThem() throws {
         let session = try TestModels.session(drawer: TestModels.easelMiniDrawer(), seed: 1)
         try session.apply(.steps(20))
+        try session.apply(.guidance(3))   // easel-mini's best (BENCHMARKS.md); at 7.5 its colours wash out
         let first = session.send("Draw a big red circle in the middle on a blue background")
         XCTAssertEqual(first.outcome, .drew, first.error ?? "")
         let image1 = try PNGCodec.decode(contentsOf: URL(fileURLWithPath: try XCTUnwrap(first.image?.path)))
-        let (c1, b1) = centreAndBorder(image1)
-        XCTAssertGreaterThan(c1[0], c1[2], "a red centre: \(c1)")
-        XCTAssertGreaterThan(b1[2], b1[0], "a blue background: \(b1)")
+        let b1 = border(image1)
+        XCTAssertGreaterThan(b1[2], b1[0] + 60, "a blue background: border mean \(b1)")
+        XCTAssertGreaterThan(pixels(near: Self.red, in: image1), 60, "a big red shape")
 
         let second = session.send("make it green")
         XCTAssertEqual(second.caption?.text, "a big green circle in the middle on a blue background")
         let image2 = try PNGCodec.decode(contentsOf: URL(fileURLWithPath: try XCTUnwrap(second.image?.path)))
-        let (c2, _) = centreAndBorder(image2)
-        XCTAssertGreaterThan(c2[1], c2[0], "a green centre after 'make it green': \(c2)")
+        XCTAssertGreaterThan(pixels(near: Self.green, in: image2), 60, "a big green shape after 'make it green'")
+        XCTAssertLessThan(pixels(near: Self.red, in: image2), 20, "no red left after 'make it green'")
     }
 }
