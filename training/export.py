@@ -94,6 +94,11 @@ def export(out: str) -> None:
                  "image_mean": [0.5, 0.5, 0.5], "image_std": [0.5, 0.5, 0.5], "do_convert_rgb": True}
     with open(os.path.join(out, "vision_model", "preprocessor_config.json"), "w") as f:
         json.dump(processor, f, indent=2)
+    # Easel's sampling defaults for this model (easel.json): guidance 3, chosen on 100 val captions
+    # (one-object colour 94% at 3, 57% at 5, 30% at 7.5: the colours wash out at SD's 7.5).
+    with open(os.path.join(out, "easel.json"), "w") as f:
+        json.dump({"guidance_scale": 3.0}, f, indent=2)
+        f.write("\n")
 
 
 def folder_bytes(path: str) -> int:

@@ -14,6 +14,8 @@ public final class StableDiffusionPipeline {
     public let unet: UNet2DConditionModel
     public let vae: AutoencoderKL
     public let schedulerConfig: SchedulerConfiguration
+    /// From the folder's optional easel.json.
+    public let defaults: DrawingDefaults
 
     /// `variant` prefers those weight files ("fp16"); nil prefers full precision but takes fp16 alone.
     public init(directory: URL, variant: String? = nil) throws {
@@ -34,6 +36,7 @@ public final class StableDiffusionPipeline {
         vae = try AutoencoderKL(directory: directory.appendingPathComponent("vae"), variant: variant)
         schedulerConfig = try SchedulerConfiguration.load(
             contentsOf: directory.appendingPathComponent("scheduler/scheduler_config.json"))
+        defaults = try DrawingDefaults.load(directory: directory)
         guard textEncoder.config.hiddenSize == unet.crossAttentionDim else {
             throw DiffusionError.badConfig(path: directory.path, reason:
                 "text encoder width \(textEncoder.config.hiddenSize) ≠ UNet cross_attention_dim \(unet.crossAttentionDim)")
@@ -52,6 +55,7 @@ public final class StableDiffusionPipeline {
         self.unet = unet
         self.vae = vae
         self.schedulerConfig = schedulerConfig
+        defaults = DrawingDefaults()
     }
 
     /// Pixel size when a request names none: the UNet's sample_size × the VAE's factor (512 for SD v1).

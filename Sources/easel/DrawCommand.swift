@@ -20,7 +20,7 @@ struct Draw: ParsableCommand {
     @Option(help: "What to draw.") var prompt: String
     @Option(help: "What to steer away from (default: empty).") var negativePrompt = ""
     @Option(help: "Denoising steps.") var steps = 20
-    @Option(help: "Classifier-free guidance scale (≤ 1 turns guidance off).") var guidance: Float = 7.5
+    @Option(help: "Classifier-free guidance scale, ≤ 1 turns guidance off (default: the model's easel.json, else 7.5).") var guidance: Float?
     @Option(help: "Random seed (default: a fresh one, written into the image).") var seed: UInt64?
     @Option(help: "Sampler: \(SchedulerKind.allCases.map(\.rawValue).joined(separator: ", ")).") var scheduler: SchedulerKind = .pndm
     @Option(help: "Image width in pixels, a multiple of 8 (default: the model's).") var width: Int?
@@ -51,6 +51,7 @@ struct Draw: ParsableCommand {
         request.negativePrompt = negativePrompt
         request.imagesPerPrompt = count
         request.steps = steps
+        let guidance = self.guidance ?? pipeline.defaults.guidance
         request.guidanceScale = guidance
         request.seed = seed ?? UInt64.random(in: 0..<(1 << 32))
         request.scheduler = scheduler

@@ -31,7 +31,7 @@ struct EvalImages: ParsableCommand {
     var clip: String?
     @Option(help: "How many captions, from the top of the file (default: all).") var count: Int?
     @Option(help: "Denoising steps.") var steps = 20
-    @Option(help: "Classifier-free guidance scale.") var guidance: Float = 7.5
+    @Option(help: "Classifier-free guidance scale (default: the model's easel.json, else 7.5).") var guidance: Float?
     @Option(help: "Seed of the first caption; caption k uses seed + k.") var seed: UInt64 = 0
     @Option(help: "Sampler: \(SchedulerKind.allCases.map(\.rawValue).joined(separator: ", ")).") var scheduler: SchedulerKind = .pndm
     @Option(help: "Also write every drawing into this folder (NNNNN.png).") var save: String?
@@ -60,6 +60,7 @@ struct EvalImages: ParsableCommand {
         if let save { try FileManager.default.createDirectory(atPath: save, withIntermediateDirectories: true) }
 
         let total = min(count ?? set.truths.count, set.truths.count)
+        let guidance = self.guidance ?? pipeline.defaults.guidance
         let report = try ImageEvaluation.run(set: set, count: total, seed: seed, embedder: embedder, reference: referenceSet,
             draw: { caption, seed in
                 var request = GenerationRequest(prompt: caption)
@@ -83,7 +84,7 @@ struct EvalImages: ParsableCommand {
             encoder.outputFormatting = [.sortedKeys]
             print(String(decoding: try encoder.encode(report), as: UTF8.self))
         } else {
-            print(table(report))
+            print(table(report, guidance: guidance))
         }
     }
 
@@ -94,7 +95,7 @@ struct EvalImages: ParsableCommand {
         return try CLIPModel(directory: folder)
     }
 
-    func table(_ r: ImageEvaluationReport) -> String {
+    func table(_ r: ImageEvaluationReport, guidance: Float) -> String {
         func cell(_ t: Tally) -> String {
             guard let a = t.accuracy else { return "      —" }
             return String(format: "%5.1f%% (%d/%d)", 100 * a, t.correct, t.total)

@@ -22,7 +22,7 @@ struct SessionOptions: ParsableArguments {
     var threshold: Double = NaiveBayesRouter.defaultImageThreshold
 
     @Option(help: "Denoising steps per picture.") var steps: Int = SessionSettings().steps
-    @Option(help: "Classifier-free guidance scale.") var guidance: Float = SessionSettings().guidance
+    @Option(help: "Classifier-free guidance scale (default: the drawing model's easel.json, else 7.5).") var guidance: Float?
     @Option(help: "Scheduler: \(SchedulerKind.allCases.map(\.rawValue).joined(separator: ", ")).")
     var scheduler: String = SessionSettings().scheduler.rawValue
     @Option(help: "Picture size WxH (default: the drawing model's own).") var size: String?
@@ -33,13 +33,21 @@ struct SessionOptions: ParsableArguments {
         do { _ = try settings(outputFolder: URL(fileURLWithPath: "out")) } catch { throw ValidationError("\(error)") }
     }
 
+    /// The settings a session starts with: the options, and the drawing model's own guidance (its easel.json)
+    /// when --guidance is not given.
+    func startingSettings(outputFolder: URL, drawer: StableDiffusionDrawer?) throws -> SessionSettings {
+        var s = try settings(outputFolder: outputFolder)
+        if guidance == nil, let drawer { s.guidance = drawer.pipeline.defaults.guidance }
+        return s
+    }
+
     /// The starting settings; `outputFolder` is where pictures go.
     func settings(outputFolder: URL) throws -> SessionSettings {
         var s = SessionSettings()
         s.sampling = sampling.parameters
         s.seed = sampling.seed
         s.steps = steps
-        s.guidance = guidance
+        s.guidance = guidance ?? DrawingDefaults.stableDiffusionGuidance
         guard let kind = SchedulerKind(rawValue: scheduler.lowercased()) else {
             throw ChatError.badCommand("--scheduler: '\(scheduler)' is none of \(SchedulerKind.allCases.map(\.rawValue).joined(separator: ", "))")
         }
@@ -107,7 +115,7 @@ struct SessionOptions: ParsableArguments {
         }
 
         let session = ChatSession(chat: chat, context: context, router: router, drawer: drawer,
-                                  settings: try settings(outputFolder: outputFolder))
+                                  settings: try startingSettings(outputFolder: outputFolder, drawer: drawer))
         return Loaded(session: session, lines: lines, totalSeconds: (clock.now - start).timeInterval)
     }
 
