@@ -3,8 +3,8 @@ import Diffusion
 import Foundation
 import XCTest
 
-/// The committed easel-mini loads in Swift and draws what it is asked: fixed seeds, 20 PNDM steps, guidance 3
-/// (easel-mini's best on the validation set; at SD's 7.5 its colours wash out), the first one-object
+/// The committed easel-mini loads in Swift and draws what it is asked: fixed seeds, 20 PNDM steps, the model's
+/// own guidance (3, its best on the validation set; at SD's 7.5 its colours wash out), the first one-object
 /// captions of the validation set that name a background, read back by the scene analyser.
 final class EaselMiniTests: XCTestCase {
     static let captions = 12
@@ -22,7 +22,7 @@ final class EaselMiniTests: XCTestCase {
         for (k, truth) in truths.enumerated() {
             var request = GenerationRequest(prompt: truth.caption)
             request.seed = UInt64(k)
-            request.guidanceScale = 3
+            request.guidanceScale = pipeline.defaults.guidance   // 3, from easel-mini/easel.json
             let image = try pipeline.generate(request).images[0]
             XCTAssertEqual(image.width, 64)
             card.add(truth, SceneAnalyser().analyse(image))
