@@ -72,52 +72,6 @@ def main() -> None:
     else:
         run.log(f"vae params {models.count(vae)}; args {vars(args)}")
 
-    def checkpoint():
-        run.save({"model": vae.state_dict(), "opt": opt.state_dict(), "step": step, "history": history})
-        vae.save_pretrained(os.path.join(run.dir, "model"))
-
-    vae.train()
-    err = (rec - pixels).abs() * 127.5  # in 0-255 pixel units
-    return {"val_mae_px": err.mean().item(), "val_p99_px": torch.quantile(err.flatten()[::7], 0.99).item(),
-            "latent_std": post.mode().std().item()}
-
-
-def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__)
-    common.add_common_args(p, default_minutes=40)
-    p.add_argument("--batch", type=int, default=16)
-    p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--warmup", type=int, default=100)
-    p.add_argument("--kl-weight", type=float, default=1e-6)
-    p.add_argument("--decoder-only", action="store_true")
-    args = p.parse_args()
-    common.setup(args.seed, args.threads)
-    run = common.Run("vae_decoder" if args.decoder_only else "vae", args)
-
-    images, _, _ = common.train_data(args)
-    val_images, _, _ = dataset.make_split(args.data_seed, "val", 64)
-    val_pixels = common.images_to_tensor(val_images)
-
-    if args.decoder_only:
-        from diffusers import AutoencoderKL
-
-        vae = AutoencoderKL.from_pretrained(os.path.join(common.RUNS, "unet", "frozen", "vae"))
-        vae.encoder.requires_grad_(False)
-        vae.quant_conv.requires_grad_(False)
-        args.kl_weight = 0.0  # the posterior is fixed
-    else:
-        vae = models.make_vae()
-    opt = torch.optim.AdamW([p for p in vae.parameters() if p.requires_grad], lr=args.lr, weight_decay=0.0)
-    step, history = 0, []
-    state = run.load()
-    if state:
-        vae.load_state_dict(state["model"])
-        opt.load_state_dict(state["opt"])
-        step, history = state["step"], state["history"]
-        run.log(f"resumed at step {step}")
-    else:
-        run.log(f"vae params {models.count(vae)}; args {vars(args)}")
-
     def checkpoint(final: bool = False):
         run.save({"model": vae.state_dict(), "opt": opt.state_dict(), "step": step, "history": history})
         if final and not args.decoder_only:
