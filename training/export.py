@@ -2,8 +2,8 @@
 
   python3 training/export.py --out easel-mini
 
-Takes the UNet's EMA weights (runs/unet/model) and the exact VAE and CLIP it was trained against
-(runs/unet/frozen/), writes model_index.json, text_encoder/, tokenizer/, unet/, vae/, scheduler/
+Takes the UNet's EMA weights (runs/<--unet-run>/model) and the exact VAE and CLIP it was trained against
+(runs/<--unet-run>/frozen/), writes model_index.json, text_encoder/, tokenizer/, unet/, vae/, scheduler/
 (SD v1.4's PNDM config) and vision_model/ (the CLIP vision tower with its projection, plus the text
 projection and logit scale in vision_model/text_projection.safetensors, for zero-shot evaluation),
 then loads the folder back with StableDiffusionPipeline, draws a sample grid and times one image.
@@ -33,12 +33,12 @@ SD14_SCHEDULER = {"_class_name": "PNDMScheduler", "_diffusers_version": "0.7.0.d
                   "clip_sample": False}
 
 
-def export(out: str) -> None:
+def export(out: str, unet_run: str) -> None:
     from diffusers import AutoencoderKL, PNDMScheduler, StableDiffusionPipeline, UNet2DConditionModel
     from safetensors.torch import load_file, save_file
     from transformers import CLIPModel, CLIPTextModel, CLIPVisionModelWithProjection
 
-    frozen = os.path.join(common.RUNS, "unet", "frozen")
+    frozen = os.path.join(common.RUNS, unet_run, "frozen")
     vae = AutoencoderKL.from_pretrained(os.path.join(frozen, "vae"))
     tuned = os.path.join(common.RUNS, "vae_decoder", "model")
     if os.path.exists(tuned):  # decoder fine-tuned on the frozen encoder (train_vae.py --decoder-only)
@@ -51,7 +51,7 @@ def export(out: str) -> None:
         vae = decoder
         print(f"vae decoder from {tuned}")
     clip = CLIPModel.from_pretrained(os.path.join(frozen, "clip"))
-    unet = UNet2DConditionModel.from_pretrained(os.path.join(common.RUNS, "unet", "model"))
+    unet = UNet2DConditionModel.from_pretrained(os.path.join(common.RUNS, unet_run, "model"))
 
     text = CLIPTextModel(clip.config.text_config)
     text.load_state_dict(clip.text_model.state_dict())  # transformers 5: CLIPTextModel is the text transformer itself
@@ -135,11 +135,11 @@ def samples(out: str, steps: int, guidance: float, seed: int) -> dict:
     return {"prompts": prompts, "seconds_per_image": one, "steps": steps, "guidance": guidance, "seed": seed}
 
 
-def stage_summary() -> dict:
-    """Per stage, from its checkpoint (what the exported weights saw): steps, seconds spent in steps,
+def stage_summary(stages: list[str]) -> dict:
+    """Per stage (run folder), from its checkpoint (what the exported weights saw): steps, seconds spent in steps,
     and the first and last logged losses."""
     out = {}
-    for stage in ("clip", "vae", "vae_decoder", "unet"):
+    for stage in stages:
         path = os.path.join(common.RUNS, stage, "checkpoint.pt")
         if not os.path.exists(path):
             continue
@@ -160,12 +160,15 @@ def main() -> None:
     p.add_argument("--guidance", type=float, default=7.5)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--unet-run", default="unet", help="run folder of the UNet (its frozen/ holds the VAE and CLIP it saw)")
+    p.add_argument("--stages", nargs="+", default=["clip", "vae", "vae_decoder", "unet"],
+                   help="run folders whose training the summary reports, in the order they ran")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
-    export(args.out)
+    export(args.out, args.unet_run)
     info = samples(args.out, args.steps, args.guidance, args.seed)
     info["bytes"] = folder_bytes(args.out)
-    info["stages"] = stage_summary()
+    info["stages"] = stage_summary(args.stages)
     print(json.dumps(info, indent=1))
 
 

@@ -8,8 +8,8 @@ SD v1 recipe, shrunk: epsilon prediction, DDPM forward process with 1000 steps a
 Loss weighting: min-SNR (gamma 5, Hang et al. 2023), which converges faster than plain MSE on a
 small compute budget; it only reweights timesteps, the target stays epsilon.
 
-At the first start it snapshots the VAE (runs/vae/model) and the CLIP text tower (runs/clip/model)
-into runs/unet/frozen/ and caches the latent posteriors and text states there; resumes and the export
+At the first start it snapshots the VAE (runs/vae/model) and the CLIP text tower (runs/<--clip>/model)
+into runs/<--run>/frozen/ and caches the latent posteriors and text states there; resumes and the export
 use that snapshot, so the UNet always matches the encoders it was trained against.
 """
 
@@ -29,7 +29,7 @@ import dataset
 import models
 
 
-def snapshot(run_dir: str, train_images, captions, tok) -> dict:
+def snapshot(run_dir: str, train_images, captions, tok, clip_run: str) -> dict:
     """Frozen VAE + text encoder copies and the cached encodings."""
     from diffusers import AutoencoderKL
     from transformers import CLIPModel
@@ -39,7 +39,7 @@ def snapshot(run_dir: str, train_images, captions, tok) -> dict:
     if os.path.exists(cache):
         return torch.load(cache, weights_only=False)
     vae = AutoencoderKL.from_pretrained(os.path.join(common.RUNS, "vae", "model")).eval()
-    clip = CLIPModel.from_pretrained(os.path.join(common.RUNS, "clip", "model")).eval()
+    clip = CLIPModel.from_pretrained(os.path.join(common.RUNS, clip_run, "model")).eval()
     means, stds = [], []
     with torch.no_grad():
         for i in range(0, len(train_images), 256):
@@ -79,16 +79,25 @@ def main() -> None:
     p.add_argument("--uncond-prob", type=float, default=0.1)
     p.add_argument("--ema", type=float, default=0.999)
     p.add_argument("--snr-gamma", type=float, default=5.0)
+    p.add_argument("--run", default="unet", help="run folder under runs/ (copy a checkpoint there to branch a run)")
+    p.add_argument("--clip", default="clip", help="run folder of the CLIP whose text tower conditions the UNet "
+                   "(snapshotted into <run>/frozen at the first start)")
+    p.add_argument("--init-from", help="start from this UNet folder (e.g. runs/unet/model) instead of random weights; "
+                   "the EMA starts from it too")
+    p.add_argument("--layout-frac", type=float, default=0.0,
+                   help="fraction of each batch whose timestep is drawn from [--layout-t, 1000): the noisy steps "
+                        "where a picture's layout (where the object goes) is decided")
+    p.add_argument("--layout-t", type=int, default=600)
     args = p.parse_args()
     common.setup(args.seed, args.threads)
-    run = common.Run("unet", args)
+    run = common.Run(args.run, args)
 
     from diffusers import DDPMScheduler
 
     images, captions, _ = common.train_data(args)
     tok = models.tokenizer()
     t_start = time.time()
-    data = snapshot(run.dir, images, captions, tok)
+    data = snapshot(run.dir, images, captions, tok, args.clip)
     run.log(f"frozen encodings ready ({time.time() - t_start:.0f}s): {len(captions)} images, "
             f"{len(data['states'])} distinct captions, scaling_factor {data['scaling_factor']:.5f}")
     sched = DDPMScheduler(**models.SCHEDULE)
@@ -103,7 +112,11 @@ def main() -> None:
         * data["scaling_factor"]
     vcond = data["states"][data["caption_index"][vbatch]].float()
 
-    unet = models.make_unet()
+    if args.init_from:
+        from diffusers import UNet2DConditionModel
+        unet = UNet2DConditionModel.from_pretrained(args.init_from)
+    else:
+        unet = models.make_unet()
     ema = copy.deepcopy(unet).requires_grad_(False)
     opt = torch.optim.AdamW(unet.parameters(), lr=args.lr, weight_decay=0.01)
     step, history = 0, []
@@ -141,6 +154,8 @@ def main() -> None:
         drop = torch.rand(args.batch) < args.uncond_prob
         cond[drop] = data["empty"].float()
         t = torch.randint(0, sched.config.num_train_timesteps, (args.batch,))
+        layout = torch.rand(args.batch) < args.layout_frac
+        t[layout] = torch.randint(args.layout_t, sched.config.num_train_timesteps, (int(layout.sum()),))
         noise = torch.randn_like(z0)
         pred = unet(sched.add_noise(z0, noise, t), t, encoder_hidden_states=cond).sample
         per_sample = (pred - noise).pow(2).mean(dim=(1, 2, 3))
