@@ -72,6 +72,8 @@ enum ActivationFormat {
     case q8
     /// The same integers, laid out for 4-bit weights (`nibbleOrder`).
     case q8Nibbles
+    /// The same integers, laid out and scaled for the 8-row interleaved Q4_0 kernel (`interleavedOrder`).
+    case q8Interleaved
     /// Blocks of 256 with an f32 d and Σq for each 16.
     case q8K
 
@@ -99,13 +101,14 @@ enum ActivationFormat {
 }
 
 /// Rows of activations quantized once per matmul and read by every weight row's dot product.
-/// The integers are stored widened to Int16, in their natural order (`.q8Nibbles`: in `nibbleOrder`).
+/// The integers are stored widened to Int16, in their natural order (`.q8Nibbles`, `.q8Interleaved`: in
+/// `nibbleOrder`, `interleavedOrder`).
 /// The kernels widen weights to 16-bit lanes too and multiply pairs of lanes into Int32 (pmaddwd), so an activation lane feeds the
 /// multiply straight from memory, with no shuffles and no per-row widening.
 struct QuantizedActivations {
     let format: ActivationFormat
     let rows: Int, cols: Int
-    /// [rows, cols] integers, natural order or `nibbleOrder` within each 32.
+    /// [rows, cols] integers, natural order or `nibbleOrder` / `interleavedOrder` within each 32.
     let q: UnsafeMutablePointer<Int16>
     /// [rows, cols / blockSize]: d as the weights' dot products use it (f16-rounded for .q8).
     let scale: UnsafeMutablePointer<Float>
@@ -133,14 +136,14 @@ struct QuantizedActivations {
         for i in 0..<blocks {
             let src = x + i * format.blockSize, dq = q + i * format.blockSize
             switch format {
-            case .q8, .q8Nibbles:
+            case .q8, .q8Nibbles, .q8Interleaved:
                 quantizeRowQ8_1(src, scratch, count: 32)
                 scale[i] = halfBitsToFloat(scratch.load(as: UInt16.self))
                 sum[i] = halfBitsToFloat(scratch.load(fromByteOffset: 2, as: UInt16.self))
                 scaledSum[i] = scale[i] * Float(widen(scratch + 4, dq, count: 32))
-                if format == .q8Nibbles {
+                if format != .q8 {
                     for j in 0..<32 {
-                        let (lane, factor) = nibbleOrder(j)
+                        let (lane, factor) = format == .q8Nibbles ? nibbleOrder(j) : interleavedOrder(j)
                         dq[lane] = factor &* Int16(scratch.load(fromByteOffset: 4 + j, as: Int8.self))
                     }
                 }
