@@ -82,15 +82,18 @@ final class InterleavedTests: XCTestCase {
     /// One token (the 8-row kernel) and short batches (restored rows, UnpackedRow) equal the integer
     /// twin to float summation order: the integer block sums are the stored layout's.
     func testRepackedRowDotsMatchTheIntegerTwin() {
-        for (rows, cols) in [(40, 352), (16, 2048), (8, 32)] {   // 11 blocks; 64 blocks; one group of one block
-            let w = randomWeights(.q4_0, rows: rows, cols: cols, seed: UInt64(rows * cols))
-            let wf = Reference.dequantize(.q4_0, w)
+        // Q4_0: 11 blocks (a partial 32-block step), 64 blocks (two steps), one group of one block;
+        // Q4_K: 5 super-blocks (a 4-block step and a tail), 8 (two steps), one group of one block.
+        for (type, rows, cols) in [(GGMLType.q4_0, 40, 352), (.q4_0, 16, 2048), (.q4_0, 8, 32),
+                                   (.q4_K, 40, 1280), (.q4_K, 16, 2048), (.q4_K, 8, 256)] {
+            let w = randomWeights(type, rows: rows, cols: cols, seed: UInt64(rows * cols) &+ UInt64(type.rawValue))
+            let wf = Reference.dequantize(type, w)
             for batch in [1, 3, rowDotBatchLimit(cols: cols) - 1] {
                 let x = randoms(batch * cols, seed: 11 &* UInt64(batch) &+ UInt64(cols))
-                let got = interleavedMatmul(.q4_0, w, rows: rows, cols: cols, x, batch: batch, expectInterleaved: true)
-                let twin = Reference.quantizedDotMatmul(.q4_0, w, rows: rows, cols: cols, x, batch: batch)
+                let got = interleavedMatmul(type, w, rows: rows, cols: cols, x, batch: batch, expectInterleaved: true)
+                let twin = Reference.quantizedDotMatmul(type, w, rows: rows, cols: cols, x, batch: batch)
                 let bounds = magnitudes(wf, rows: rows, cols: cols, x, batch: batch).map { $0 * Tolerance.q8DotRounding + 1e-7 }
-                assertWithin(got, twin, bounds: bounds, label: "Q4_0x8 \(rows)×\(cols) batch \(batch)")
+                assertWithin(got, twin, bounds: bounds, label: "\(type)x8 \(rows)×\(cols) batch \(batch)")
             }
         }
     }
@@ -99,19 +102,21 @@ final class InterleavedTests: XCTestCase {
     /// rounding only. 1032 rows of 2048 columns are a full 1024-row panel and an 8-row one.
     func testRepackedPanelsMatchTheFloatTwin() {
         let rows = panelRows(cols: 2048) + 8, cols = 2048, batch = rowDotBatchLimit(cols: cols)
-        let w = randomWeights(.q4_0, rows: rows, cols: cols, seed: 5)
-        let wf = Reference.dequantize(.q4_0, w)
-        let x = randoms(batch * cols, seed: 6)
-        let got = interleavedMatmul(.q4_0, w, rows: rows, cols: cols, x, batch: batch, expectInterleaved: true)
-        let bounds = magnitudes(wf, rows: rows, cols: cols, x, batch: batch).map { $0 * Tolerance.panelRounding + 1e-6 }
-        assertWithin(got, Reference.quantizedMatmul(.q4_0, w, rows: rows, cols: cols, x, batch: batch), bounds: bounds,
-                     label: "Q4_0x8 panels")
+        for type in [GGMLType.q4_0, .q4_K] {
+            let w = randomWeights(type, rows: rows, cols: cols, seed: 5 &+ UInt64(type.rawValue))
+            let wf = Reference.dequantize(type, w)
+            let x = randoms(batch * cols, seed: 6)
+            let got = interleavedMatmul(type, w, rows: rows, cols: cols, x, batch: batch, expectInterleaved: true)
+            let bounds = magnitudes(wf, rows: rows, cols: cols, x, batch: batch).map { $0 * Tolerance.panelRounding + 1e-6 }
+            assertWithin(got, Reference.quantizedMatmul(type, w, rows: rows, cols: cols, x, batch: batch), bounds: bounds,
+                         label: "\(type)x8 panels")
+        }
     }
 
     /// Row counts that are not a multiple of 8, fewer than 8 rows, and types without the layout keep
     /// the stored layout, and matmul still matches its twin.
     func testMatricesTheLayoutDoesNotCoverStayAsStored() {
-        for (type, rows, cols) in [(GGMLType.q4_0, 37, 160), (.q4_0, 4, 64), (.q4_1, 16, 64), (.q6_K, 16, 256)] {
+        for (type, rows, cols) in [(GGMLType.q4_0, 37, 160), (.q4_0, 4, 64), (.q4_K, 37, 256), (.q4_1, 16, 64), (.q6_K, 16, 256)] {
             let w = randomWeights(type, rows: rows, cols: cols, seed: UInt64(rows) &+ UInt64(type.rawValue))
             let wf = Reference.dequantize(type, w)
             for batch in [1, 3] {
@@ -127,9 +132,12 @@ final class InterleavedTests: XCTestCase {
     /// Restoring a group gives back the stored bytes, and widening the repacked rows equals
     /// dequantizeRow on the stored rows bitwise.
     func testRepackedRowsRestoreAndDequantizeExactly() {
-        let rows = 24, cols = 96, type = GGMLType.q4_0
+        for (type, cols) in [(GGMLType.q4_0, 96), (.q4_K, 512)] { restoresAndDequantizesExactly(type, rows: 24, cols: cols) }
+    }
+
+    func restoresAndDequantizesExactly(_ type: GGMLType, rows: Int, cols: Int) {
         let w = randomWeights(type, rows: rows, cols: cols, seed: 3)
-        let rowBytes = cols / 32 * 18
+        let rowBytes = cols / type.blockSize * type.blockBytes
         w.withUnsafeBytes { wp in
             let stored = WeightMatrix(type: type, data: wp.baseAddress!, rows: rows, cols: cols, owner: nil)
             let m = stored.interleaved(releasingSource: false)
@@ -141,7 +149,7 @@ final class InterleavedTests: XCTestCase {
                 }
             }
             if let i = (0..<w.count).first(where: { w[$0] != restored[$0] }) {
-                XCTFail("restored byte \(i): \(restored[i]) vs stored \(w[i]) NOT OK")
+                XCTFail("\(type) restored byte \(i): \(restored[i]) vs stored \(w[i]) NOT OK")
             }
             var expected = [Float](repeating: 0, count: rows * cols), got = [Float](repeating: .nan, count: rows * cols)
             expected.withUnsafeMutableBufferPointer { e in
@@ -151,7 +159,7 @@ final class InterleavedTests: XCTestCase {
             got.withUnsafeMutableBufferPointer { dequantizeInterleavedRows(m, from: 0, count: 8, $0.baseAddress!) }
             if let i = (0..<got.count).first(where: { got[$0].bitPattern != expected[$0].bitPattern }) {
                 let maxDiff = zip(got, expected).map { abs($0 - $1) }.max()!
-                XCTFail("dequantized [\(i)] \(got[i]) vs \(expected[i]) NOT OK, max diff \(maxDiff)")
+                XCTFail("\(type) dequantized [\(i)] \(got[i]) vs \(expected[i]) NOT OK, max diff \(maxDiff)")
             }
         }
     }

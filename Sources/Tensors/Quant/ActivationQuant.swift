@@ -76,6 +76,8 @@ enum ActivationFormat {
     case q8Interleaved
     /// Blocks of 256 with an f32 d and Σq for each 16.
     case q8K
+    /// The same, laid out and scaled for the 8-row interleaved Q4_K kernel (`interleavedOrder`).
+    case q8KInterleaved
 
     init?(weights type: GGMLType) {
         switch type {
@@ -86,7 +88,7 @@ enum ActivationFormat {
         }
     }
 
-    var blockSize: Int { self == .q8K ? 256 : 32 }
+    var blockSize: Int { self == .q8K || self == .q8KInterleaved ? 256 : 32 }
 }
 
 /// Where activation j of a 32-block goes in the `.q8Nibbles` layout, and its factor. The 4-bit
@@ -130,7 +132,7 @@ struct QuantizedActivations {
         scale = .allocate(capacity: blocks)
         sum = .allocate(capacity: format.blockSize == 32 ? blocks : 0)
         scaledSum = .allocate(capacity: format.blockSize == 32 ? blocks : 0)
-        groupSums = .allocate(capacity: format == .q8K ? blocks * 16 : 0)
+        groupSums = .allocate(capacity: format.blockSize == 256 ? blocks * 16 : 0)
         let scratch = UnsafeMutableRawPointer.allocate(byteCount: 292, alignment: 16)
         defer { scratch.deallocate() }
         for i in 0..<blocks {
@@ -143,17 +145,23 @@ struct QuantizedActivations {
                 scaledSum[i] = scale[i] * Float(widen(scratch + 4, dq, count: 32))
                 if format != .q8 {
                     for j in 0..<32 {
-                        let (lane, factor) = format == .q8Nibbles ? nibbleOrder(j) : interleavedOrder(j)
+                        let (lane, factor) = format == .q8Nibbles ? nibbleOrder(j) : interleavedOrder(j, half: 16)
                         dq[lane] = factor &* Int16(scratch.load(fromByteOffset: 4 + j, as: Int8.self))
                     }
                 }
-            case .q8K:
+            case .q8K, .q8KInterleaved:
                 quantizeRowQ8_K(src, scratch, count: 256)
                 scale[i] = scratch.load(as: Float.self)
                 for g in 0..<16 {
                     groupSums[16 * i + g] = scratch.load(fromByteOffset: 260 + 2 * g, as: Int16.self)
                 }
                 _ = widen(scratch + 4, dq, count: 256)
+                if format == .q8KInterleaved {
+                    for j in 0..<256 {
+                        let (lane, factor) = interleavedOrder(j, half: 32)
+                        dq[lane] = factor &* Int16(scratch.load(fromByteOffset: 4 + j, as: Int8.self))
+                    }
+                }
             }
         }
     }
@@ -165,7 +173,7 @@ struct QuantizedActivations {
     /// Row `r`'s pointers, as the dot kernels take them.
     func row(_ r: Int) -> ActivationRow {
         let blocks = cols / format.blockSize
-        let small = format.blockSize == 32 ? r * blocks : 0, groups = format == .q8K ? r * blocks * 16 : 0
+        let small = format.blockSize == 32 ? r * blocks : 0, groups = format.blockSize == 256 ? r * blocks * 16 : 0
         return ActivationRow(q: q + r * cols, scale: scale + r * blocks, sum: sum + small,
                              scaledSum: scaledSum + small, groupSums: groupSums + groups)
     }

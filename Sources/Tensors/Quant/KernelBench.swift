@@ -40,8 +40,11 @@ public enum KernelBench {
                                    (.q8_0, 4096, 4096), (.f16, 4096, 4096), (.bf16, 4096, 4096)] {
             cases.append(Case(type, rows: rows, cols: cols, batch: 1, path: "rowdot"))
         }
-        for (rows, batch) in [(4096, 1), (11008, 1), (4096, 16)] {
-            cases.append(Case(.q4_0, rows: rows, cols: 4096, batch: batch, path: "x8"))
+        for type in [GGMLType.q4_0, .q4_K] {
+            for (rows, batch) in [(4096, 1), (11008, 1), (4096, 16)] {
+                cases.append(Case(type, rows: rows, cols: 4096, batch: batch, path: "x8"))
+            }
+            cases.append(Case(type, rows: 4096, cols: 4096, batch: 16, path: "rowdot"))
         }
         for batch in [2, 4, 8, 16] {
             cases.append(Case(.q4_1, rows: 1536, cols: 576, batch: batch, path: "rowdot"))
