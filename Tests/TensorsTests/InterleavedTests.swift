@@ -144,8 +144,11 @@ final class InterleavedTests: XCTestCase {
             XCTAssertTrue(m.isInterleaved)
             var restored = [UInt8](repeating: 0, count: w.count)
             restored.withUnsafeMutableBytes { rp in
-                for g in 0..<(rows / 8) {
-                    restoreGroup(type, m.data + g * 8 * rowBytes, rp.baseAddress! + g * 8 * rowBytes, cols: cols)
+                for r in 0..<rows {
+                    for i in 0..<(cols / type.blockSize) {
+                        restoreBlock(type, interleaved: m.data + (r / 8) * 8 * rowBytes + 8 * type.blockBytes * i, row: r % 8,
+                                     stored: rp.baseAddress! + r * rowBytes + type.blockBytes * i)
+                    }
                 }
             }
             if let i = (0..<w.count).first(where: { w[$0] != restored[$0] }) {

@@ -4,10 +4,10 @@
 // computes 8 rows at once with no horizontal sums and reads the 8 rows' f16 scales as one vector,
 // where the stored layout pays both per row (VecDot.swift: laneSums, 8 scalar scale loads per 8 blocks).
 //
-// The layout keeps every byte of the stored blocks and only moves them, so the original rows can be
-// restored exactly (`restoreGroup`): the panel path (large batches) restores a group of rows into a
-// scratch buffer and widens them as dequantizeRow does, bitwise. Batches under rowDotBatchLimit use the
-// 8-row kernel, token by token (`matmulInterleavedByRowDots`).
+// The layout keeps every byte of the stored blocks and only moves them, so a stored block can be
+// restored exactly (`restoreBlock`): the panel path (large batches) widens restored blocks with the
+// stored layout's decoders, bitwise as before. Batches under rowDotBatchLimit use the 8-row kernels,
+// token by token (`matmulInterleavedByRowDots`).
 //
 // Q4_0x8: block column i of group g (rows 8g ..< 8g + 8) is 144 bytes = 8 × 18:
 //   bytes 0..<16     the 8 rows' f16 d, row k at 2k;
@@ -40,13 +40,40 @@ final class AlignedBytes: @unchecked Sendable {
     deinit { pointer.deallocate() }
 }
 
-/// Where each piece of a stored block goes in the interleaved block (the layouts above): (offset in
-/// the stored block, offset of row 0's copy in the interleaved block, bytes); row k's copy is k·bytes further.
-private func interleavedPieces(_ type: GGMLType) -> [(from: Int, to: Int, bytes: Int)] {
+/// Moves one row's block between the stored layout (`stored`) and its place in an interleaved block
+/// (`interleaved`, row `k`): the copies of the layouts above, written out per type so that a block is
+/// a few loads and stores (repacking a 7B model at load, restoring rows for panels).
+@inline(__always) func moveBlock(_ type: GGMLType, stored: UnsafeRawPointer, interleaved: UnsafeMutableRawPointer, row k: Int) {
+    @inline(__always) func move<T>(_ from: Int, _ to: Int, _: T.Type) {
+        interleaved.storeBytes(of: stored.loadUnaligned(fromByteOffset: from, as: T.self),
+                               toByteOffset: to + k * MemoryLayout<T>.size, as: T.self)
+    }
     switch type {
-    case .q4_0: return [(0, 0, 2)] + (0..<4).map { u in (2 + 4 * u, 16 + 32 * u, 4) }
-    case .q4_K: return [(0, 0, 2), (2, 16, 2)] + (0..<3).map { w in (4 + 4 * w, 32 + 32 * w, 4) }
-                    + (0..<32).map { u in (16 + 4 * u, 128 + 32 * u, 4) }
+    case .q4_0:
+        move(0, 0, UInt16.self)
+        for u in 0..<4 { move(2 + 4 * u, 16 + 32 * u, UInt32.self) }
+    case .q4_K:
+        move(0, 0, UInt16.self); move(2, 16, UInt16.self)
+        for w in 0..<3 { move(4 + 4 * w, 32 + 32 * w, UInt32.self) }
+        for u in 0..<32 { move(16 + 4 * u, 128 + 32 * u, UInt32.self) }
+    default: preconditionFailure("\(type) has no interleaved layout")
+    }
+}
+
+/// The inverse of moveBlock: row `k`'s stored block from the interleaved block at `interleaved`.
+@inline(__always) func restoreBlock(_ type: GGMLType, interleaved: UnsafeRawPointer, row k: Int, stored: UnsafeMutableRawPointer) {
+    @inline(__always) func move<T>(_ from: Int, _ to: Int, _: T.Type) {
+        stored.storeBytes(of: interleaved.loadUnaligned(fromByteOffset: to + k * MemoryLayout<T>.size, as: T.self),
+                          toByteOffset: from, as: T.self)
+    }
+    switch type {
+    case .q4_0:
+        move(0, 0, UInt16.self)
+        for u in 0..<4 { move(2 + 4 * u, 16 + 32 * u, UInt32.self) }
+    case .q4_K:
+        move(0, 0, UInt16.self); move(2, 16, UInt16.self)
+        for w in 0..<3 { move(4 + 4 * w, 32 + 32 * w, UInt32.self) }
+        for u in 0..<32 { move(16 + 4 * u, 128 + 32 * u, UInt32.self) }
     default: preconditionFailure("\(type) has no interleaved layout")
     }
 }
@@ -54,27 +81,14 @@ private func interleavedPieces(_ type: GGMLType) -> [(from: Int, to: Int, bytes:
 /// Writes `rows` stored rows (a multiple of 8) of `type` at `src` in the interleaved layout at `dst`.
 func interleaveRows(_ type: GGMLType, _ src: UnsafeRawPointer, _ dst: UnsafeMutableRawPointer, rows: Int, cols: Int) {
     precondition(hasInterleavedLayout(type) && rows % interleavedGroupRows == 0)
-    let blocks = cols / type.blockSize, rowBytes = blocks * type.blockBytes, pieces = interleavedPieces(type)
+    let blocks = cols / type.blockSize, rowBytes = blocks * type.blockBytes
     for g in 0..<(rows / interleavedGroupRows) {
         let group = dst + g * interleavedGroupRows * rowBytes
         for k in 0..<interleavedGroupRows {
             let row = src + (g * interleavedGroupRows + k) * rowBytes
             for i in 0..<blocks {
-                let b = row + type.blockBytes * i, out = group + interleavedGroupRows * type.blockBytes * i
-                for p in pieces { (out + p.to + k * p.bytes).copyMemory(from: b + p.from, byteCount: p.bytes) }
+                moveBlock(type, stored: row + type.blockBytes * i, interleaved: group + interleavedGroupRows * type.blockBytes * i, row: k)
             }
-        }
-    }
-}
-
-/// The 8 stored rows of the interleaved group at `group`, bitwise as they were in the file, at `dst`.
-func restoreGroup(_ type: GGMLType, _ group: UnsafeRawPointer, _ dst: UnsafeMutableRawPointer, cols: Int) {
-    let blocks = cols / type.blockSize, rowBytes = blocks * type.blockBytes, pieces = interleavedPieces(type)
-    for i in 0..<blocks {
-        let b = group + interleavedGroupRows * type.blockBytes * i
-        for k in 0..<interleavedGroupRows {
-            let out = dst + k * rowBytes + type.blockBytes * i
-            for p in pieces { (out + p.from).copyMemory(from: b + p.to + k * p.bytes, byteCount: p.bytes) }
         }
     }
 }
@@ -206,17 +220,27 @@ func matmulInterleavedByRowDots(_ w: WeightMatrix, _ x: UnsafePointer<Float>, ba
 }
 
 /// Stored rows r0 ..< r0 + n (both multiples of 8) of an interleaved matrix widened to Float32 at
-/// `dst` ([n, cols]), bitwise as dequantizeRow widens the stored rows.
+/// `dst` ([n, cols]), bitwise as dequantizeRow widens the stored rows: each block is restored into a
+/// one-block scratch (in L1) and widened by the stored layout's decoder. (Restoring whole groups into
+/// a row buffer first made the 4096×4096 Q4_0 panel at batch 128 16% slower than the stored matrix's.)
 func dequantizeInterleavedRows(_ w: WeightMatrix, from r0: Int, count n: Int, _ dst: UnsafeMutablePointer<Float>) {
     precondition(w.isInterleaved && r0 % interleavedGroupRows == 0 && n % interleavedGroupRows == 0)
-    let groupBytes = interleavedGroupRows * w.rowBytes
+    let type = w.type, blocks = w.cols / type.blockSize, groupBytes = interleavedGroupRows * w.rowBytes
     Parallel.forRanges(n / interleavedGroupRows, grain: 1) { range in
-        let stored = UnsafeMutableRawPointer.allocate(byteCount: groupBytes, alignment: 64)
-        defer { stored.deallocate() }
+        let block = UnsafeMutableRawPointer.allocate(byteCount: type.blockBytes, alignment: 16)
+        defer { block.deallocate() }
         for g in range {
-            restoreGroup(w.type, w.data + (r0 / interleavedGroupRows + g) * groupBytes, stored, cols: w.cols)
+            let group = w.data + (r0 / interleavedGroupRows + g) * groupBytes
             for k in 0..<interleavedGroupRows {
-                dequantizeRow(w.type, stored + k * w.rowBytes, dst + (interleavedGroupRows * g + k) * w.cols, count: w.cols)
+                let out = dst + (interleavedGroupRows * g + k) * w.cols
+                for i in 0..<blocks {
+                    restoreBlock(type, interleaved: group + interleavedGroupRows * type.blockBytes * i, row: k, stored: block)
+                    if type == .q4_0 {
+                        BlockQ4_0.dequantize(block, out + 32 * i)
+                    } else {
+                        BlockQ4_K.dequantize(block, out + 256 * i)
+                    }
+                }
             }
         }
     }

@@ -41,10 +41,11 @@ public enum KernelBench {
             cases.append(Case(type, rows: rows, cols: cols, batch: 1, path: "rowdot"))
         }
         for type in [GGMLType.q4_0, .q4_K] {
-            for (rows, batch) in [(4096, 1), (11008, 1), (4096, 16)] {
+            for (rows, batch) in [(4096, 1), (11008, 1), (4096, 16), (4096, 128)] {
                 cases.append(Case(type, rows: rows, cols: 4096, batch: batch, path: "x8"))
             }
             cases.append(Case(type, rows: 4096, cols: 4096, batch: 16, path: "rowdot"))
+            cases.append(Case(type, rows: 4096, cols: 4096, batch: 128, path: "panel"))
         }
         for batch in [2, 4, 8, 16] {
             cases.append(Case(.q4_1, rows: 1536, cols: 576, batch: batch, path: "rowdot"))
