@@ -82,12 +82,15 @@ final class AlignedBytes: @unchecked Sendable {
 func interleaveRows(_ type: GGMLType, _ src: UnsafeRawPointer, _ dst: UnsafeMutableRawPointer, rows: Int, cols: Int) {
     precondition(hasInterleavedLayout(type) && rows % interleavedGroupRows == 0)
     let blocks = cols / type.blockSize, rowBytes = blocks * type.blockBytes
-    for g in 0..<(rows / interleavedGroupRows) {
-        let group = dst + g * interleavedGroupRows * rowBytes
-        for k in 0..<interleavedGroupRows {
-            let row = src + (g * interleavedGroupRows + k) * rowBytes
-            for i in 0..<blocks {
-                moveBlock(type, stored: row + type.blockBytes * i, interleaved: group + interleavedGroupRows * type.blockBytes * i, row: k)
+    // Threaded: most of the time is reading the file's pages in (a 7B model is gigabytes).
+    Parallel.forRanges(rows / interleavedGroupRows, grain: 4) { range in
+        for g in range {
+            let group = dst + g * interleavedGroupRows * rowBytes
+            for k in 0..<interleavedGroupRows {
+                let row = src + (g * interleavedGroupRows + k) * rowBytes
+                for i in 0..<blocks {
+                    moveBlock(type, stored: row + type.blockBytes * i, interleaved: group + interleavedGroupRows * type.blockBytes * i, row: k)
+                }
             }
         }
     }
