@@ -191,7 +191,7 @@ func interleaveRows(_ type: GGMLType, _ src: UnsafeRawPointer, _ dst: UnsafeMuta
 /// groups split across threads. Several tokens take a group's columns a step at a time (about 4.5 KiB
 /// of weights), each step against every token while it is in L1, so the weights are read from memory
 /// once per matmul. (The first version restored each group's stored rows and ran UnpackedRow on them:
-/// 7B Q4_0 prefill of 16 tokens 6.6 tok/s against 7.6 before the repack and 9.5 now.)
+/// 7B Q4_0 prefill of 16 tokens 6.6 tok/s against 7.6 before the repack and 9.7 now.)
 func matmulInterleavedByRowDots(_ w: WeightMatrix, _ x: UnsafePointer<Float>, batch: Int, _ y: UnsafeMutablePointer<Float>) {
     precondition(w.isInterleaved)
     let rows = w.rows, cols = w.cols, blocks = cols / w.type.blockSize
