@@ -10,7 +10,7 @@ import COpenBLAS
 ///   (VecDot.swift), several tokens share one decoding of each row (UnpackedRow.swift); f16 and
 ///   bf16 convert on the fly against f32 x.
 /// - Interleaved matrices (WeightMatrix.interleaved, the LLaMA layers) take an 8-rows-at-once kernel
-///   below rowDotBatchLimit and restore their stored rows for panels (Interleaved.swift).
+///   below rowDotBatchLimit and restore their stored blocks for panels (Interleaved.swift).
 /// - Larger batches (prefill, diffusion) widen a panel of rows at a time into a scratch buffer and
 ///   multiply it with SGEMM: f32 activations, so results differ from llama.cpp's by its activation
 ///   quantization error, and no more than one panel of weights is ever dequantized.

@@ -106,7 +106,12 @@ func interleaveRows(_ type: GGMLType, _ src: UnsafeRawPointer, _ dst: UnsafeMuta
 @inline(__always) func interleavedOrder(_ j: Int, half: Int) -> (lane: Int, factor: Int16) {
     let high = (j % (2 * half)) / half, l = j % half, u = (j / (2 * half)) * (half / 4) + l / 4
     let p = (l % 4) / 2, e = 2 * (l % 2) + high
-    return (8 * u + 2 * e + p, [256, 16, 1, 256][e])
+    let factor: Int16 = switch e {
+    case 1: 16
+    case 2: 1
+    default: 256
+    }
+    return (8 * u + 2 * e + p, factor)
 }
 
 /// The activation pair at j, j + 1 of `a` in every lane pair (a 32-bit broadcast load).
