@@ -51,6 +51,12 @@ public final class LlamaModel: @unchecked Sendable {
             }
             return try store.weightMatrix(key)
         }
+        // Layer and output weights are only ever multiplied, so they are repacked for the single-token
+        // kernels (WeightMatrix.interleaved); the embedding's rows are looked up one by one and stay as stored.
+        func layerMatrix(_ n: LlamaTensorName, _ rows: Int, _ cols: Int) throws -> WeightMatrix {
+            let m = try matrix(n, rows, cols)
+            return m.interleaved(releasingSource: m.owner is MappedFile)
+        }
         func vector(_ n: LlamaTensorName, _ count: Int) throws -> Tensor {
             try store.tensor(name(n), expectedShape: [count])
         }
@@ -59,19 +65,19 @@ public final class LlamaModel: @unchecked Sendable {
         tokenEmbedding = try matrix(.tokenEmbedding, c.vocabularySize, c.hiddenSize)
         layers = try (0..<c.layerCount).map { l in
             Layer(attentionNorm: try vector(.attentionNorm(l), c.hiddenSize),
-                  wq: try matrix(.attentionQ(l), qDim, c.hiddenSize),
-                  wk: try matrix(.attentionK(l), kvDim, c.hiddenSize),
-                  wv: try matrix(.attentionV(l), kvDim, c.hiddenSize),
-                  wo: try matrix(.attentionOutput(l), c.hiddenSize, qDim),
+                  wq: try layerMatrix(.attentionQ(l), qDim, c.hiddenSize),
+                  wk: try layerMatrix(.attentionK(l), kvDim, c.hiddenSize),
+                  wv: try layerMatrix(.attentionV(l), kvDim, c.hiddenSize),
+                  wo: try layerMatrix(.attentionOutput(l), c.hiddenSize, qDim),
                   ffnNorm: try vector(.ffnNorm(l), c.hiddenSize),
-                  gate: try matrix(.ffnGate(l), c.intermediateSize, c.hiddenSize),
-                  up: try matrix(.ffnUp(l), c.intermediateSize, c.hiddenSize),
-                  down: try matrix(.ffnDown(l), c.hiddenSize, c.intermediateSize))
+                  gate: try layerMatrix(.ffnGate(l), c.intermediateSize, c.hiddenSize),
+                  up: try layerMatrix(.ffnUp(l), c.intermediateSize, c.hiddenSize),
+                  down: try layerMatrix(.ffnDown(l), c.hiddenSize, c.intermediateSize))
         }
         outputNorm = try vector(.outputNorm, c.hiddenSize)
         // SmolLM2's GGUF and tie_word_embeddings checkpoints have no output matrix: the embedding is
         // reused, as llama.cpp and transformers both do.
-        output = store.contains(name(.output)) ? try matrix(.output, c.vocabularySize, c.hiddenSize) : tokenEmbedding
+        output = store.contains(name(.output)) ? try layerMatrix(.output, c.vocabularySize, c.hiddenSize) : tokenEmbedding
         if format == .gguf, store.contains(LlamaTensorName.ropeFrequencies.gguf) {
             ropeFrequencyFactors = try store.tensor(LlamaTensorName.ropeFrequencies.gguf, expectedShape: [c.headDim / 2]).scalars
         } else {

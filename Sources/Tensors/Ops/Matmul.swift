@@ -9,6 +9,8 @@ import COpenBLAS
 ///   blocks, as llama.cpp does, and multiply integers: one token reads the blocks directly
 ///   (VecDot.swift), several tokens share one decoding of each row (UnpackedRow.swift); f16 and
 ///   bf16 convert on the fly against f32 x.
+/// - Interleaved matrices (WeightMatrix.interleaved, the LLaMA layers) take an 8-rows-at-once kernel
+///   below rowDotBatchLimit and restore their stored blocks for panels (Interleaved.swift).
 /// - Larger batches (prefill, diffusion) widen a panel of rows at a time into a scratch buffer and
 ///   multiply it with SGEMM: f32 activations, so results differ from llama.cpp's by its activation
 ///   quantization error, and no more than one panel of weights is ever dequantized.
@@ -33,7 +35,7 @@ public func matmul(_ w: WeightMatrix, _ x: UnsafePointer<Float>, batch: Int, _ y
     }
     let limit = ActivationFormat(weights: w.type) == nil ? halfRowDotBatchLimit : rowDotBatchLimit(cols: w.cols)
     if batch < limit {
-        matmulByRowDots(w, x, batch: batch, y)
+        if w.isInterleaved { matmulInterleavedByRowDots(w, x, batch: batch, y) } else { matmulByRowDots(w, x, batch: batch, y) }
     } else {
         matmulByPanels(w, x, batch: batch, y)
     }
@@ -115,15 +117,21 @@ let panelFloats = 2 << 20
 func panelRows(cols: Int) -> Int { max(16, panelFloats / max(cols, 1)) }
 
 func matmulByPanels(_ w: WeightMatrix, _ x: UnsafePointer<Float>, batch: Int, _ y: UnsafeMutablePointer<Float>) {
-    let rowsPerPanel = min(panelRows(cols: w.cols), w.rows)
+    // Interleaved matrices are widened whole 8-row groups at a time.
+    let rowsPerPanel = min(w.isInterleaved ? panelRows(cols: w.cols) / interleavedGroupRows * interleavedGroupRows
+                                           : panelRows(cols: w.cols), w.rows)
     let panel = UnsafeMutablePointer<Float>.allocate(capacity: rowsPerPanel * w.cols)
     defer { panel.deallocate() }
     var r0 = 0
     while r0 < w.rows {
         let n = min(rowsPerPanel, w.rows - r0)
-        Parallel.forRanges(n, grain: 8) { range in
-            for r in range {
-                dequantizeRow(w.type, w.row(r0 + r), panel + r * w.cols, count: w.cols)
+        if w.isInterleaved {
+            dequantizeInterleavedRows(w, from: r0, count: n, panel)
+        } else {
+            Parallel.forRanges(n, grain: 8) { range in
+                for r in range {
+                    dequantizeRow(w.type, w.row(r0 + r), panel + r * w.cols, count: w.cols)
+                }
             }
         }
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(batch), Int32(n), Int32(w.cols),

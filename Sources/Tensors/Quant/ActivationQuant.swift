@@ -72,8 +72,12 @@ enum ActivationFormat {
     case q8
     /// The same integers, laid out for 4-bit weights (`nibbleOrder`).
     case q8Nibbles
+    /// The same integers, laid out and scaled for the 8-row interleaved Q4_0 kernel (`interleavedOrder`).
+    case q8Interleaved
     /// Blocks of 256 with an f32 d and Σq for each 16.
     case q8K
+    /// The same, laid out and scaled for the 8-row interleaved Q4_K kernel (`interleavedOrder`).
+    case q8KInterleaved
 
     init?(weights type: GGMLType) {
         switch type {
@@ -84,7 +88,7 @@ enum ActivationFormat {
         }
     }
 
-    var blockSize: Int { self == .q8K ? 256 : 32 }
+    var blockSize: Int { self == .q8K || self == .q8KInterleaved ? 256 : 32 }
 }
 
 /// Where activation j of a 32-block goes in the `.q8Nibbles` layout, and its factor. The 4-bit
@@ -99,13 +103,14 @@ enum ActivationFormat {
 }
 
 /// Rows of activations quantized once per matmul and read by every weight row's dot product.
-/// The integers are stored widened to Int16, in their natural order (`.q8Nibbles`: in `nibbleOrder`).
+/// The integers are stored widened to Int16, in their natural order (`.q8Nibbles`, `.q8Interleaved`: in
+/// `nibbleOrder`, `interleavedOrder`).
 /// The kernels widen weights to 16-bit lanes too and multiply pairs of lanes into Int32 (pmaddwd), so an activation lane feeds the
 /// multiply straight from memory, with no shuffles and no per-row widening.
 struct QuantizedActivations {
     let format: ActivationFormat
     let rows: Int, cols: Int
-    /// [rows, cols] integers, natural order or `nibbleOrder` within each 32.
+    /// [rows, cols] integers, natural order or `nibbleOrder` / `interleavedOrder` within each 32.
     let q: UnsafeMutablePointer<Int16>
     /// [rows, cols / blockSize]: d as the weights' dot products use it (f16-rounded for .q8).
     let scale: UnsafeMutablePointer<Float>
@@ -127,30 +132,36 @@ struct QuantizedActivations {
         scale = .allocate(capacity: blocks)
         sum = .allocate(capacity: format.blockSize == 32 ? blocks : 0)
         scaledSum = .allocate(capacity: format.blockSize == 32 ? blocks : 0)
-        groupSums = .allocate(capacity: format == .q8K ? blocks * 16 : 0)
+        groupSums = .allocate(capacity: format.blockSize == 256 ? blocks * 16 : 0)
         let scratch = UnsafeMutableRawPointer.allocate(byteCount: 292, alignment: 16)
         defer { scratch.deallocate() }
         for i in 0..<blocks {
             let src = x + i * format.blockSize, dq = q + i * format.blockSize
             switch format {
-            case .q8, .q8Nibbles:
+            case .q8, .q8Nibbles, .q8Interleaved:
                 quantizeRowQ8_1(src, scratch, count: 32)
                 scale[i] = halfBitsToFloat(scratch.load(as: UInt16.self))
                 sum[i] = halfBitsToFloat(scratch.load(fromByteOffset: 2, as: UInt16.self))
                 scaledSum[i] = scale[i] * Float(widen(scratch + 4, dq, count: 32))
-                if format == .q8Nibbles {
+                if format != .q8 {
                     for j in 0..<32 {
-                        let (lane, factor) = nibbleOrder(j)
+                        let (lane, factor) = format == .q8Nibbles ? nibbleOrder(j) : interleavedOrder(j, half: 16)
                         dq[lane] = factor &* Int16(scratch.load(fromByteOffset: 4 + j, as: Int8.self))
                     }
                 }
-            case .q8K:
+            case .q8K, .q8KInterleaved:
                 quantizeRowQ8_K(src, scratch, count: 256)
                 scale[i] = scratch.load(as: Float.self)
                 for g in 0..<16 {
                     groupSums[16 * i + g] = scratch.load(fromByteOffset: 260 + 2 * g, as: Int16.self)
                 }
                 _ = widen(scratch + 4, dq, count: 256)
+                if format == .q8KInterleaved {
+                    for j in 0..<256 {
+                        let (lane, factor) = interleavedOrder(j, half: 32)
+                        dq[lane] = factor &* Int16(scratch.load(fromByteOffset: 4 + j, as: Int8.self))
+                    }
+                }
             }
         }
     }
@@ -162,7 +173,7 @@ struct QuantizedActivations {
     /// Row `r`'s pointers, as the dot kernels take them.
     func row(_ r: Int) -> ActivationRow {
         let blocks = cols / format.blockSize
-        let small = format.blockSize == 32 ? r * blocks : 0, groups = format == .q8K ? r * blocks * 16 : 0
+        let small = format.blockSize == 32 ? r * blocks : 0, groups = format.blockSize == 256 ? r * blocks * 16 : 0
         return ActivationRow(q: q + r * cols, scale: scale + r * blocks, sum: sum + small,
                              scaledSum: scaledSum + small, groupSums: groupSums + groups)
     }

@@ -8,8 +8,9 @@ public enum KernelBench {
     public struct Case: Sendable {
         public let type: GGMLType
         public let rows: Int, cols: Int, batch: Int
-        /// "rowdot" (8-bit activations, or f16/bf16 on the fly), "panel" (dequantize + SGEMM), or
-        /// "dequant" (the panel path's dequantization alone, every row once, threaded as it is there).
+        /// "rowdot" (8-bit activations, or f16/bf16 on the fly), "panel" (dequantize + SGEMM),
+        /// "dequant" (the panel path's dequantization alone, every row once, threaded as it is there),
+        /// or "x8" (matmul on the 8-row interleaved copy, WeightMatrix.interleaved, at this batch).
         public let path: String
         public init(_ type: GGMLType, rows: Int, cols: Int, batch: Int, path: String) {
             self.type = type; self.rows = rows; self.cols = cols; self.batch = batch; self.path = path
@@ -39,6 +40,13 @@ public enum KernelBench {
                                    (.q8_0, 4096, 4096), (.f16, 4096, 4096), (.bf16, 4096, 4096)] {
             cases.append(Case(type, rows: rows, cols: cols, batch: 1, path: "rowdot"))
         }
+        for type in [GGMLType.q4_0, .q4_K] {
+            for (rows, batch) in [(4096, 1), (11008, 1), (4096, 16), (4096, 128)] {
+                cases.append(Case(type, rows: rows, cols: 4096, batch: batch, path: "x8"))
+            }
+            cases.append(Case(type, rows: 4096, cols: 4096, batch: 16, path: "rowdot"))
+            cases.append(Case(type, rows: 4096, cols: 4096, batch: 128, path: "panel"))
+        }
         for batch in [2, 4, 8, 16] {
             cases.append(Case(.q4_1, rows: 1536, cols: 576, batch: batch, path: "rowdot"))
             cases.append(Case(.q4_1, rows: 1536, cols: 576, batch: batch, path: "panel"))
@@ -57,7 +65,8 @@ public enum KernelBench {
         cases.map { c in
             let weights = syntheticWeights(c.type, rows: c.rows, cols: c.cols)
             defer { weights.deallocate() }
-            let w = WeightMatrix(type: c.type, data: UnsafeRawPointer(weights.baseAddress!), rows: c.rows, cols: c.cols, owner: nil)
+            let stored = WeightMatrix(type: c.type, data: UnsafeRawPointer(weights.baseAddress!), rows: c.rows, cols: c.cols, owner: nil)
+            let w = c.path == "x8" ? stored.interleaved(releasingSource: false) : stored
             let x = UnsafeMutablePointer<Float>.allocate(capacity: c.batch * c.cols)
             let y = UnsafeMutablePointer<Float>.allocate(capacity: c.batch * c.rows)
             defer { x.deallocate(); y.deallocate() }
@@ -72,6 +81,7 @@ public enum KernelBench {
                     Parallel.forRanges(c.rows, grain: 8) { range in
                         for r in range { dequantizeRow(c.type, w.row(r), scratch + (r % panel) * c.cols, count: c.cols) }
                     }
+                case "x8": matmul(w, x, batch: c.batch, y)
                 default: matmulByRowDots(w, x, batch: c.batch, y)
                 }
             }
