@@ -116,7 +116,7 @@ def main() -> None:
         head.load_state_dict(state["head"])
         opt.load_state_dict(state["opt"])
         step, history = state["step"], state["history"]
-        run.log(f"resumed at step {step}")
+        run.log(f"resumed at step {step}; args {vars(args)}")
     else:
         run.log(f"clip params: text {models.count(model.text_model)}, vision {models.count(model.vision_model)}, "
                 f"total {models.count(model)}; args {vars(args)}")

@@ -88,6 +88,10 @@ def main() -> None:
                    help="fraction of each batch whose timestep is drawn from [--layout-t, 1000): the noisy steps "
                         "where a picture's layout (where the object goes) is decided")
     p.add_argument("--layout-t", type=int, default=600)
+    p.add_argument("--layout-x0", action="store_true",
+                   help="weight the loss at timesteps >= --layout-t by snr(layout_t) / snr(t): an error in the picture "
+                        "the model predicts there counts as much as at --layout-t, where epsilon's loss alone would "
+                        "count it snr(t) times, down to 0.005 at t = 999")
     args = p.parse_args()
     common.setup(args.seed, args.threads)
     run = common.Run(args.run, args)
@@ -102,6 +106,7 @@ def main() -> None:
             f"{len(data['states'])} distinct captions, scaling_factor {data['scaling_factor']:.5f}")
     sched = DDPMScheduler(**models.SCHEDULE)
     alphas_cumprod = sched.alphas_cumprod
+    snr_layout = alphas_cumprod[args.layout_t] / (1 - alphas_cumprod[args.layout_t])
 
     # A fixed validation batch (its own generator): loss at fixed timesteps tracks progress without sampling.
     g = torch.Generator().manual_seed(1234)
@@ -126,7 +131,7 @@ def main() -> None:
         ema.load_state_dict(state["ema"])
         opt.load_state_dict(state["opt"])
         step, history = state["step"], state["history"]
-        run.log(f"resumed at step {step}")
+        run.log(f"resumed at step {step}; args {vars(args)}")
     else:
         run.log(f"unet params {models.count(unet)}; args {vars(args)}")
 
@@ -159,7 +164,11 @@ def main() -> None:
         noise = torch.randn_like(z0)
         pred = unet(sched.add_noise(z0, noise, t), t, encoder_hidden_states=cond).sample
         per_sample = (pred - noise).pow(2).mean(dim=(1, 2, 3))
-        loss = (per_sample * min_snr_weight(alphas_cumprod, t, args.snr_gamma)).mean()
+        weight = min_snr_weight(alphas_cumprod, t, args.snr_gamma)
+        if args.layout_x0:
+            snr = alphas_cumprod[t] / (1 - alphas_cumprod[t])
+            weight = weight * torch.clamp(snr_layout / snr, min=1.0)
+        loss = (per_sample * weight).mean()
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(unet.parameters(), 1.0)

@@ -68,7 +68,7 @@ def main() -> None:
         vae.load_state_dict(state["model"])
         opt.load_state_dict(state["opt"])
         step, history = state["step"], state["history"]
-        run.log(f"resumed at step {step}")
+        run.log(f"resumed at step {step}; args {vars(args)}")
     else:
         run.log(f"vae params {models.count(vae)}; args {vars(args)}")
 
