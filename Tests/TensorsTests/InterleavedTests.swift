@@ -210,6 +210,11 @@ final class InterleavedTests: XCTestCase {
     /// Repacking from a private read-only file mapping drops the mapped pages; the mapping still reads
     /// the file's bytes afterwards (refilled from the file) and the repacked copy multiplies correctly.
     func testReleasingAFileMappingLosesNothing() throws {
+        for sliceBytes in [16 << 20, 20_000] { try releasingAFileMappingLosesNothing(sliceBytes: sliceBytes) }
+    }
+
+    /// `sliceBytes` 20 000: copied and released in slices of 32 rows (18 432 bytes, not whole pages).
+    func releasingAFileMappingLosesNothing(sliceBytes: Int) throws {
         let rows = 256, cols = 1024, type = GGMLType.q4_0   // 288 KiB: many whole pages
         let w = randomWeights(type, rows: rows, cols: cols, seed: 9)
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("easel-interleave-\(getpid()).bin")
@@ -222,7 +227,7 @@ final class InterleavedTests: XCTestCase {
         XCTAssertNotEqual(address, MAP_FAILED)
         defer { munmap(address, w.count) }
         let m = WeightMatrix(type: type, data: UnsafeRawPointer(address), rows: rows, cols: cols, owner: nil)
-            .interleaved(releasingSource: true)
+            .interleaved(releasingSource: true, sliceBytes: sliceBytes)
         XCTAssertTrue(m.isInterleaved)
         let mapped = UnsafeRawBufferPointer(start: UnsafeRawPointer(address), count: w.count)
         XCTAssertTrue(mapped.elementsEqual(w), "the mapping reads the file's bytes after its pages were dropped")
@@ -232,6 +237,6 @@ final class InterleavedTests: XCTestCase {
         let wf = Reference.dequantize(type, w)
         let bounds = magnitudes(wf, rows: rows, cols: cols, x, batch: 1).map { $0 * Tolerance.q8DotRounding + 1e-7 }
         assertWithin(y, Reference.quantizedDotMatmul(type, w, rows: rows, cols: cols, x, batch: 1), bounds: bounds,
-                     label: "Q4_0x8 from a released mapping")
+                     label: "Q4_0x8 from a released mapping, slices of \(sliceBytes) bytes")
     }
 }
