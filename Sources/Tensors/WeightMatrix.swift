@@ -59,12 +59,24 @@ public struct WeightMatrix: @unchecked Sendable {
     /// it is read again, so this loses nothing; on anonymous memory it would zero the pages, hence the
     /// flag, which only a loader that mapped the file can set.
     public func interleaved(releasingSource: Bool) -> WeightMatrix {
+        interleaved(releasingSource: releasingSource, sliceBytes: 16 << 20)
+    }
+
+    /// `sliceBytes`: rows are copied and their source released about this many bytes at a time.
+    func interleaved(releasingSource: Bool, sliceBytes: Int) -> WeightMatrix {
         guard !isInterleaved, hasInterleavedLayout(type), rows >= interleavedGroupRows,
               rows % interleavedGroupRows == 0 else { return self }
-        let count = rows * rowBytes
-        let copy = AlignedBytes(count: count)
-        interleaveRows(type, data, copy.pointer, rows: rows, cols: cols)
-        if releasingSource { releasePages(data, count: count) }
+        let copy = AlignedBytes(count: rows * rowBytes)
+        // In slices, each released once copied: a whole 7B output matrix (165 MB of Q6_K) copied
+        // before its pages were dropped raised the peak RSS by about as much.
+        let sliceRows = max(interleavedGroupRows, sliceBytes / max(rowBytes, 1) / interleavedGroupRows * interleavedGroupRows)
+        var r0 = 0
+        while r0 < rows {
+            let n = min(sliceRows, rows - r0)
+            interleaveRows(type, data + r0 * rowBytes, copy.pointer + r0 * rowBytes, rows: n, cols: cols)
+            if releasingSource { releasePages(data + r0 * rowBytes, count: n * rowBytes) }
+            r0 += n
+        }
         return WeightMatrix(type: type, data: UnsafeRawPointer(copy.pointer), rows: rows, cols: cols, owner: copy,
                             isInterleaved: true)
     }

@@ -83,9 +83,12 @@ final class InterleavedTests: XCTestCase {
     /// twin to float summation order: the integer block sums are the stored layout's.
     func testRepackedRowDotsMatchTheIntegerTwin() {
         // Q4_0: 11 blocks (a partial 32-block step), 64 blocks (two steps), one group of one block;
-        // Q4_K: 5 super-blocks (a 4-block step and a tail), 8 (two steps), one group of one block.
+        // Q4_K: 5 super-blocks (a 4-block step and a tail), 8 (two steps), one group of one block;
+        // Q6_K: 5 super-blocks (a 3-block step and a tail of 2), 43 (ffn_down's 11008 columns: 14 steps
+        // and a tail of 1), one group of one block.
         for (type, rows, cols) in [(GGMLType.q4_0, 40, 352), (.q4_0, 16, 2048), (.q4_0, 8, 32),
-                                   (.q4_K, 40, 1280), (.q4_K, 16, 2048), (.q4_K, 8, 256)] {
+                                   (.q4_K, 40, 1280), (.q4_K, 16, 2048), (.q4_K, 8, 256),
+                                   (.q6_K, 40, 1280), (.q6_K, 16, 11008), (.q6_K, 8, 256)] {
             let w = randomWeights(type, rows: rows, cols: cols, seed: UInt64(rows * cols) &+ UInt64(type.rawValue))
             let wf = Reference.dequantize(type, w)
             for batch in [1, 3, rowDotBatchLimit(cols: cols) - 1] {
@@ -102,7 +105,7 @@ final class InterleavedTests: XCTestCase {
     /// rounding only. 1032 rows of 2048 columns are a full 1024-row panel and an 8-row one.
     func testRepackedPanelsMatchTheFloatTwin() {
         let rows = panelRows(cols: 2048) + 8, cols = 2048, batch = rowDotBatchLimit(cols: cols)
-        for type in [GGMLType.q4_0, .q4_K] {
+        for type in [GGMLType.q4_0, .q4_K, .q6_K] {
             let w = randomWeights(type, rows: rows, cols: cols, seed: 5 &+ UInt64(type.rawValue))
             let wf = Reference.dequantize(type, w)
             let x = randoms(batch * cols, seed: 6)
@@ -116,7 +119,8 @@ final class InterleavedTests: XCTestCase {
     /// Row counts that are not a multiple of 8, fewer than 8 rows, and types without the layout keep
     /// the stored layout, and matmul still matches its twin.
     func testMatricesTheLayoutDoesNotCoverStayAsStored() {
-        for (type, rows, cols) in [(GGMLType.q4_0, 37, 160), (.q4_0, 4, 64), (.q4_K, 37, 256), (.q4_1, 16, 64), (.q6_K, 16, 256)] {
+        for (type, rows, cols) in [(GGMLType.q4_0, 37, 160), (.q4_0, 4, 64), (.q4_K, 37, 256), (.q4_1, 16, 64),
+                                   (.q6_K, 36, 768), (.q6_K, 4, 256), (.q5_K, 16, 256)] {
             let w = randomWeights(type, rows: rows, cols: cols, seed: UInt64(rows) &+ UInt64(type.rawValue))
             let wf = Reference.dequantize(type, w)
             for batch in [1, 3] {
@@ -132,7 +136,43 @@ final class InterleavedTests: XCTestCase {
     /// Restoring a group gives back the stored bytes, and widening the repacked rows equals
     /// dequantizeRow on the stored rows bitwise.
     func testRepackedRowsRestoreAndDequantizeExactly() {
-        for (type, cols) in [(GGMLType.q4_0, 96), (.q4_K, 512)] { restoresAndDequantizesExactly(type, rows: 24, cols: cols) }
+        for (type, cols) in [(GGMLType.q4_0, 96), (.q4_K, 512), (.q6_K, 768)] { restoresAndDequantizesExactly(type, rows: 24, cols: cols) }
+    }
+
+    /// Q6_Kx8 regroups ql nibbles between words; the regrouping is its own inverse and pairs the weights
+    /// as Q4_K's qs bytes do (checked here on words whose nibbles name their weights).
+    func testQ6KNibbleRegroupingIsAnInvolutionThatPairsWeightsAsQ4K() {
+        var s: UInt64 = 1
+        for _ in 0..<1000 {
+            s = s &* 6364136223846793005 &+ 1442695040888963407
+            let a = UInt32(truncatingIfNeeded: s), b = UInt32(truncatingIfNeeded: s >> 32)
+            let (x, y) = regroupedNibbles(a, b)
+            let (a2, b2) = regroupedNibbles(x, y)
+            XCTAssertEqual(a2, a); XCTAssertEqual(b2, b)
+        }
+        // Byte t of a: low nibble weight t (a stand-in for w + t), high nibble t + 64 (written 4 + t),
+        // b's: t + 32 (8 + t) and t + 96 (12 + t). Regrouped: x pairs t with t + 32, y t + 64 with t + 96.
+        func word(_ low: UInt32, _ high: UInt32) -> UInt32 {
+            (0..<4).reduce(0) { $0 | ((low + UInt32($1)) | (high + UInt32($1)) << 4) << (8 * UInt32($1)) }
+        }
+        let (x, y) = regroupedNibbles(word(0, 4), word(8, 12))
+        XCTAssertEqual(x, word(0, 8)); XCTAssertEqual(y, word(4, 12))
+    }
+
+    /// llama.cpp's own ggml_vec_dot_q6_K_q8_K (the QuantTests fixture, 4 rows of 512) through the Q6_Kx8
+    /// kernel: the 4 rows twice make one 8-row group. Same integers, so float summation order only.
+    func testQ6KInterleavedMatchesLlamaCppVecDot() throws {
+        let dir = QuantTests.fixtureDirectory
+        func load(_ name: String) throws -> [UInt8] { [UInt8](try Data(contentsOf: dir.appendingPathComponent(name))) }
+        func floats(_ b: [UInt8]) -> [Float] {
+            stride(from: 0, to: b.count, by: 4).map { i in Float(bitPattern: (0..<4).reduce(UInt32(0)) { $0 | UInt32(b[i + $1]) << (8 * $1) }) }
+        }
+        let rows = 4, cols = 512, type = GGMLType.q6_K
+        let w = try load("dot_q6_k.blocks"), x = floats(try load("dot_q6_k.x.f32")), ggml = floats(try load("dot_q6_k.ggml.f32"))
+        XCTAssertEqual(w.count, type.byteCount(elements: rows * cols)!)
+        let got = interleavedMatmul(type, w + w, rows: 2 * rows, cols: cols, x, batch: 1, expectInterleaved: true)
+        let mags = magnitudes(Reference.dequantize(type, w), rows: rows, cols: cols, x, batch: 1)
+        assertWithin(got, ggml + ggml, bounds: (mags + mags).map { $0 * Tolerance.llamaCppDot }, label: "Q6_Kx8 vs ggml_vec_dot_q6_K_q8_K")
     }
 
     func restoresAndDequantizesExactly(_ type: GGMLType, rows: Int, cols: Int) {
@@ -170,6 +210,11 @@ final class InterleavedTests: XCTestCase {
     /// Repacking from a private read-only file mapping drops the mapped pages; the mapping still reads
     /// the file's bytes afterwards (refilled from the file) and the repacked copy multiplies correctly.
     func testReleasingAFileMappingLosesNothing() throws {
+        for sliceBytes in [16 << 20, 20_000] { try releasingAFileMappingLosesNothing(sliceBytes: sliceBytes) }
+    }
+
+    /// `sliceBytes` 20 000: copied and released in slices of 32 rows (18 432 bytes, not whole pages).
+    func releasingAFileMappingLosesNothing(sliceBytes: Int) throws {
         let rows = 256, cols = 1024, type = GGMLType.q4_0   // 288 KiB: many whole pages
         let w = randomWeights(type, rows: rows, cols: cols, seed: 9)
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("easel-interleave-\(getpid()).bin")
@@ -182,7 +227,7 @@ final class InterleavedTests: XCTestCase {
         XCTAssertNotEqual(address, MAP_FAILED)
         defer { munmap(address, w.count) }
         let m = WeightMatrix(type: type, data: UnsafeRawPointer(address), rows: rows, cols: cols, owner: nil)
-            .interleaved(releasingSource: true)
+            .interleaved(releasingSource: true, sliceBytes: sliceBytes)
         XCTAssertTrue(m.isInterleaved)
         let mapped = UnsafeRawBufferPointer(start: UnsafeRawPointer(address), count: w.count)
         XCTAssertTrue(mapped.elementsEqual(w), "the mapping reads the file's bytes after its pages were dropped")
@@ -192,6 +237,6 @@ final class InterleavedTests: XCTestCase {
         let wf = Reference.dequantize(type, w)
         let bounds = magnitudes(wf, rows: rows, cols: cols, x, batch: 1).map { $0 * Tolerance.q8DotRounding + 1e-7 }
         assertWithin(y, Reference.quantizedDotMatmul(type, w, rows: rows, cols: cols, x, batch: 1), bounds: bounds,
-                     label: "Q4_0x8 from a released mapping")
+                     label: "Q4_0x8 from a released mapping, slices of \(sliceBytes) bytes")
     }
 }

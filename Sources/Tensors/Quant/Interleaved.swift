@@ -25,10 +25,40 @@
 //                  128 + 32u + 4k: Q4_0x8's arrangement, where a qs byte j's low nibble is weight
 //                  64·(j / 32) + j % 32 (sub-block 2·(j / 32)) and its high nibble that plus 32 (the next
 //                  sub-block).
+//
+// Q6_Kx8: super-block column i of group g is 1680 bytes = 8 × 210, in the order the kernel reads them:
+//   bytes 0..<16      the rows' f16 d, row k at 2k;
+//   bytes 16..<144    the 16 signed scales as 4 words, word w of row k at 16 + 32w + 4k;
+//   then two halves of 768 bytes (weights 128h ..< 128h + 128, at 144 + 768h):
+//     256 bytes: the half's 32 qh bytes as 8 words, word j of row k at 32j + 4k (unchanged bytes: byte
+//                l holds the top two bits of weights 128h + l + 32·b at bits 2b, 2b + 1, b = 0..<4);
+//     512 bytes: 16 chunks of 32 bytes of ql, Q4_Kx8's chunks 16h ..< 16h + 16 (word u of row k at
+//                32·(u % 16) + 4k), but with the nibbles regrouped (`regroupedNibbles`): a stored ql byte
+//                pairs weights 64 apart (low nibble w, high nibble w + 64), a regrouped one 32 apart
+//                (w, w + 32) as Q4_K's qs bytes do, so the kernel takes Q4_K's activation order
+//                (`.q8KInterleaved`).
+//   (The first version put ql, qh, scales and d in the stored order, 1024 bytes of ql before their qh:
+//   streaming a 7B-sized matrix from memory the kernel ran at 4 GB/s, a third of the speed it had on
+//   cache-resident weights, with its time on the qh loads; read in address order it streams.)
+// The regrouping swaps nibbles between ql words 64h + 4i and 64h + 32 + 4i and is its own inverse, so
+// the layout still holds every bit of the stored block and restores it exactly.
 // Group g starts at 8 · g · rowBytes, as in the stored layout; groups keep rows in order.
 
+/// Byte offsets in a Q6_Kx8 block of ql chunk u (0..<32) and qh word w (0..<16), rows at + 4k.
+@inline(__always) func q6ChunkOffset(_ u: Int) -> Int { 144 + 768 * (u / 16) + 256 + 32 * (u % 16) }
+@inline(__always) func q6HighOffset(_ w: Int) -> Int { 144 + 768 * (w / 8) + 32 * (w % 8) }
+
 /// Weight types with an 8-row interleaved layout and kernel.
-func hasInterleavedLayout(_ type: GGMLType) -> Bool { type == .q4_0 || type == .q4_K }
+func hasInterleavedLayout(_ type: GGMLType) -> Bool { type == .q4_0 || type == .q4_K || type == .q6_K }
+
+/// Q6_K's ql words `a` (bytes 64h + 4i ..< +4: low nibbles weights 128h + 4i + 0..<4, high nibbles
+/// the same + 64) and `b` (bytes 64h + 32 + 4i: the same + 32 and + 96) regrouped into Q4_K's pairing:
+/// the first result holds weights 128h + 4i (low) and + 32 (high), the second + 64 and + 96.
+/// Applying it twice gives back (a, b).
+@inline(__always) func regroupedNibbles(_ a: UInt32, _ b: UInt32) -> (UInt32, UInt32) {
+    let low: UInt32 = 0x0F0F_0F0F
+    return ((a & low) | ((b & low) << 4), ((a >> 4) & low) | (b & ~low))
+}
 
 /// Rows per interleaved group: one per Int32/Float lane of a 256-bit vector.
 let interleavedGroupRows = 8
@@ -56,6 +86,18 @@ final class AlignedBytes: @unchecked Sendable {
         move(0, 0, UInt16.self); move(2, 16, UInt16.self)
         for w in 0..<3 { move(4 + 4 * w, 32 + 32 * w, UInt32.self) }
         for u in 0..<32 { move(16 + 4 * u, 128 + 32 * u, UInt32.self) }
+    case .q6_K:
+        for h in 0..<2 {
+            for i in 0..<8 {
+                let (x, y) = regroupedNibbles(stored.loadUnaligned(fromByteOffset: 64 * h + 4 * i, as: UInt32.self),
+                                              stored.loadUnaligned(fromByteOffset: 64 * h + 32 + 4 * i, as: UInt32.self))
+                interleaved.storeBytes(of: x, toByteOffset: q6ChunkOffset(16 * h + i) + 4 * k, as: UInt32.self)
+                interleaved.storeBytes(of: y, toByteOffset: q6ChunkOffset(16 * h + 8 + i) + 4 * k, as: UInt32.self)
+            }
+        }
+        for w in 0..<16 { move(128 + 4 * w, q6HighOffset(w), UInt32.self) }
+        for w in 0..<4 { move(192 + 4 * w, 16 + 32 * w, UInt32.self) }
+        move(208, 0, UInt16.self)
     default: preconditionFailure("\(type) has no interleaved layout")
     }
 }
@@ -74,6 +116,18 @@ final class AlignedBytes: @unchecked Sendable {
         move(0, 0, UInt16.self); move(2, 16, UInt16.self)
         for w in 0..<3 { move(4 + 4 * w, 32 + 32 * w, UInt32.self) }
         for u in 0..<32 { move(16 + 4 * u, 128 + 32 * u, UInt32.self) }
+    case .q6_K:
+        for h in 0..<2 {
+            for i in 0..<8 {
+                let (a, b) = regroupedNibbles(interleaved.loadUnaligned(fromByteOffset: q6ChunkOffset(16 * h + i) + 4 * k, as: UInt32.self),
+                                              interleaved.loadUnaligned(fromByteOffset: q6ChunkOffset(16 * h + 8 + i) + 4 * k, as: UInt32.self))
+                stored.storeBytes(of: a, toByteOffset: 64 * h + 4 * i, as: UInt32.self)
+                stored.storeBytes(of: b, toByteOffset: 64 * h + 32 + 4 * i, as: UInt32.self)
+            }
+        }
+        for w in 0..<16 { move(128 + 4 * w, q6HighOffset(w), UInt32.self) }
+        for w in 0..<4 { move(192 + 4 * w, 16 + 32 * w, UInt32.self) }
+        move(208, 0, UInt16.self)
     default: preconditionFailure("\(type) has no interleaved layout")
     }
 }
@@ -192,6 +246,57 @@ func interleaveRows(_ type: GGMLType, _ src: UnsafeRawPointer, _ dst: UnsafeMuta
     return acc
 }
 
+/// One 32-byte ql chunk of a Q6_Kx8 block with its two high bits per weight, against its activations:
+/// chunkSums for 6-bit weights. `qh` holds each lane's two qh bytes (the lane's weights l, l + 1 within
+/// their 32), whose bits 2j, 2j + 1 top the weights 32j + l: sub-blocks 0 and 1 of a 64-weight half
+/// (`odd` false: chunk u with u / 8 even) take bits 0-3 of each byte, sub-blocks 2 and 3 bits 4-7. Each
+/// pair of bits is moved to just above its nibble (so nibble e keeps its factor 1, 16, 256, 1):
+/// |256·63| and every activation factor still fit Int16.
+@inline(__always) func sixBitChunkSums(_ p: UnsafeRawPointer, _ qh: SIMD16<UInt16>, odd: Bool, _ a: UnsafeRawPointer,
+                                       _ u: Int) -> (low: SIMD8<Int32>, high: SIMD8<Int32>) {
+    let v = p.loadUnaligned(as: SIMD16<UInt16>.self)
+    let h = odd ? qh : qh &<< 4   // bits of nibbles 0 and 2 at 4-5 and 12-13
+    @inline(__always) func lanes(_ w: SIMD16<UInt16>) -> SIMD16<Int16> { unsafeBitCast(w, to: SIMD16<Int16>.self) }
+    let e0 = (v & 0x000F) | (h & 0x0030), e1 = (v & 0x00F0) | ((h &<< 2) & 0x0300)
+    let e2 = (v & 0x0F00) | (h & 0x3000), e3 = (v &>> 12) | ((h &>> 10) & 0x0030)
+    return (madd(lanes(e0), broadcastPair(a, 8 * u)) &+ madd(lanes(e2), broadcastPair(a, 8 * u + 4)),
+            madd(lanes(e1), broadcastPair(a, 8 * u + 2)) &+ madd(lanes(e3), broadcastPair(a, 8 * u + 6)))
+}
+
+/// Q6_Kx8 against `.q8KInterleaved` activations: per super-block, as dotQ6_K, d·d_a·Σ_g scale_g·((Σ q·a)_g
+/// − 32·(Σa)_g) over the 16 groups of 16, with the same integers. Chunk u (Q4_Kx8's weights) pairs with
+/// qh word 8·(u / 16) + u % 8; chunks 8c + 4m ..< 8c + 4m + 4 are groups 4c + m (low nibbles) and
+/// 4c + 2 + m (high), whose signed scales are byte m and 2 + m of scale word c, sign-extended in 8 lanes.
+/// Per group, 256·Σ q·a is divided by 256 (exact) and offset by 32·Σa before its scale multiplies it in
+/// Int32 (|Σ| ≤ 16·(16·63·127 + 32·16·127)·128 < 2^31).
+@inline(__always) func dotQ6_Kx8(_ group: UnsafeRawPointer, _ act: ActivationRow, blocks: Range<Int>) -> SIMD8<Float> {
+    var acc = SIMD8<Float>()
+    for i in blocks {
+        let b = group + 1680 * i, a = UnsafeRawPointer(act.q + 256 * i), gs = act.groupSums + 16 * i
+        /// The 64 weights 64c ..< 64c + 64 (chunks 8c ..< 8c + 8), each group times its scale.
+        @inline(__always) func sixtyFour(_ c: Int) -> SIMD8<Int32> {
+            let scales = unsafeBitCast(b.loadUnaligned(fromByteOffset: 16 + 32 * c, as: SIMD8<UInt32>.self), to: SIMD8<Int32>.self)
+            @inline(__always) func scale(_ j: Int) -> SIMD8<Int32> { (scales &<< Int32(24 - 8 * j)) &>> 24 }
+            @inline(__always) func quarter(_ m: Int) -> SIMD8<Int32> {
+                @inline(__always) func chunk(_ t: Int) -> (low: SIMD8<Int32>, high: SIMD8<Int32>) {
+                    let u = 8 * c + 4 * m + t, w = 8 * (c / 2) + 4 * m + t
+                    return sixBitChunkSums(b + q6ChunkOffset(u), b.loadUnaligned(fromByteOffset: q6HighOffset(w), as: SIMD16<UInt16>.self),
+                                           odd: c % 2 == 1, a, u)
+                }
+                let s0 = chunk(0), s1 = chunk(1), s2 = chunk(2), s3 = chunk(3)
+                let low = (s0.low &+ s1.low) &+ (s2.low &+ s3.low), high = (s0.high &+ s1.high) &+ (s2.high &+ s3.high)
+                return scale(m) &* ((low &>> 8) &- SIMD8(repeating: 32 &* Int32(gs[4 * c + m])))
+                    &+ scale(2 + m) &* ((high &>> 8) &- SIMD8(repeating: 32 &* Int32(gs[4 * c + 2 + m])))
+            }
+            return quarter(0) &+ quarter(1)
+        }
+        let sum = (sixtyFour(0) &+ sixtyFour(1)) &+ (sixtyFour(2) &+ sixtyFour(3))
+        let d = halfBitsToFloat(b.loadUnaligned(as: SIMD8<UInt16>.self))
+        acc += toFloat(sum) * (d * act.scale[i])
+    }
+    return acc
+}
+
 /// matmul's row-dot path (batch < rowDotBatchLimit) for an interleaved matrix: the 8-row kernels above,
 /// groups split across threads. Several tokens take a group's columns a step at a time (about 4.5 KiB
 /// of weights), each step against every token while it is in L1, so the weights are read from memory
@@ -201,8 +306,9 @@ func matmulInterleavedByRowDots(_ w: WeightMatrix, _ x: UnsafePointer<Float>, ba
     precondition(w.isInterleaved)
     let rows = w.rows, cols = w.cols, blocks = cols / w.type.blockSize
     let groups = rows / interleavedGroupRows, groupBytes = interleavedGroupRows * w.rowBytes
-    let isK = w.type == .q4_K, blockStep = isK ? 4 : 32
-    let act = QuantizedActivations(format: isK ? .q8KInterleaved : .q8Interleaved, x: x, rows: batch, cols: cols)
+    // Steps of about 4.5 KiB of a group's weights: 32 Q4_0 blocks, 4 Q4_K or 3 Q6_K super-blocks.
+    let type = w.type, blockStep = type == .q4_0 ? 32 : type == .q4_K ? 4 : 3
+    let act = QuantizedActivations(format: type == .q4_0 ? .q8Interleaved : .q8KInterleaved, x: x, rows: batch, cols: cols)
     defer { act.deallocate() }
     Parallel.forRanges(groups, grain: rowDotGrain / interleavedGroupRows) { range in
         let sums = UnsafeMutablePointer<SIMD8<Float>>.allocate(capacity: batch)
@@ -213,10 +319,10 @@ func matmulInterleavedByRowDots(_ w: WeightMatrix, _ x: UnsafePointer<Float>, ba
             var i = 0
             while i < blocks {
                 let step = i..<min(blocks, i + blockStep)
-                if isK {
-                    for b in 0..<batch { sums[b] += dotQ4_Kx8(group, act.row(b), blocks: step) }
-                } else {
-                    for b in 0..<batch { sums[b] += dotQ4_0x8(group, act.row(b), blocks: step) }
+                switch type {
+                case .q4_0: for b in 0..<batch { sums[b] += dotQ4_0x8(group, act.row(b), blocks: step) }
+                case .q4_K: for b in 0..<batch { sums[b] += dotQ4_Kx8(group, act.row(b), blocks: step) }
+                default: for b in 0..<batch { sums[b] += dotQ6_Kx8(group, act.row(b), blocks: step) }
                 }
                 i = step.upperBound
             }
@@ -243,10 +349,10 @@ func dequantizeInterleavedRows(_ w: WeightMatrix, from r0: Int, count n: Int, _ 
                 let out = dst + (interleavedGroupRows * g + k) * w.cols
                 for i in 0..<blocks {
                     restoreBlock(type, interleaved: group + interleavedGroupRows * type.blockBytes * i, row: k, stored: block)
-                    if type == .q4_0 {
-                        BlockQ4_0.dequantize(block, out + 32 * i)
-                    } else {
-                        BlockQ4_K.dequantize(block, out + 256 * i)
+                    switch type {
+                    case .q4_0: BlockQ4_0.dequantize(block, out + 32 * i)
+                    case .q4_K: BlockQ4_K.dequantize(block, out + 256 * i)
+                    default: BlockQ6_K.dequantize(block, out + 256 * i)
                     }
                 }
             }

@@ -40,12 +40,17 @@ public enum KernelBench {
                                    (.q8_0, 4096, 4096), (.f16, 4096, 4096), (.bf16, 4096, 4096)] {
             cases.append(Case(type, rows: rows, cols: cols, batch: 1, path: "rowdot"))
         }
-        for type in [GGMLType.q4_0, .q4_K] {
+        for type in [GGMLType.q4_0, .q4_K, .q6_K] {
             for (rows, batch) in [(4096, 1), (11008, 1), (4096, 16), (4096, 128)] {
                 cases.append(Case(type, rows: rows, cols: 4096, batch: batch, path: "x8"))
             }
             cases.append(Case(type, rows: 4096, cols: 4096, batch: 16, path: "rowdot"))
             cases.append(Case(type, rows: 4096, cols: 4096, batch: 128, path: "panel"))
+        }
+        // Q6_K's other 7B shapes in a Q4_K_M file: ffn_down (43 super-blocks a row) and the output layer.
+        for (rows, cols) in [(4096, 11008), (49152, 4096)] {
+            cases.append(Case(.q6_K, rows: rows, cols: cols, batch: 1, path: "rowdot"))
+            cases.append(Case(.q6_K, rows: rows, cols: cols, batch: 1, path: "x8"))
         }
         for batch in [2, 4, 8, 16] {
             cases.append(Case(.q4_1, rows: 1536, cols: 576, batch: batch, path: "rowdot"))
