@@ -33,7 +33,7 @@ SD14_SCHEDULER = {"_class_name": "PNDMScheduler", "_diffusers_version": "0.7.0.d
                   "clip_sample": False}
 
 
-def export(out: str, unet_run: str) -> None:
+def export(out: str, unet_run: str, default_guidance: float) -> None:
     from diffusers import AutoencoderKL, PNDMScheduler, StableDiffusionPipeline, UNet2DConditionModel
     from safetensors.torch import load_file, save_file
     from transformers import CLIPModel, CLIPTextModel, CLIPVisionModelWithProjection
@@ -94,10 +94,11 @@ def export(out: str, unet_run: str) -> None:
                  "image_mean": [0.5, 0.5, 0.5], "image_std": [0.5, 0.5, 0.5], "do_convert_rgb": True}
     with open(os.path.join(out, "vision_model", "preprocessor_config.json"), "w") as f:
         json.dump(processor, f, indent=2)
-    # Easel's sampling defaults for this model (easel.json): guidance 3, chosen on 100 val captions
-    # (one-object colour 94% at 3, 57% at 5, 30% at 7.5: the colours wash out at SD's 7.5).
+    # Easel's sampling defaults for this model (easel.json): the guidance chosen on 100 val captions with
+    # `easel eval images --captions easel-mini/eval/val.jsonl --count 100` (MODEL_CARD.md has the sweep;
+    # above about 3 the colours wash out).
     with open(os.path.join(out, "easel.json"), "w") as f:
-        json.dump({"guidance_scale": 3.0}, f, indent=2)
+        json.dump({"guidance_scale": default_guidance}, f, indent=2)
         f.write("\n")
 
 
@@ -157,7 +158,8 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--out", default=os.path.join(common.HERE, "..", "easel-mini"))
     p.add_argument("--steps", type=int, default=20)
-    p.add_argument("--guidance", type=float, default=7.5)
+    p.add_argument("--guidance", type=float, default=2.0, help="guidance of samples.png")
+    p.add_argument("--default-guidance", type=float, default=2.0, help="the guidance Easel draws this model at (easel.json)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--unet-run", default="unet", help="run folder of the UNet (its frozen/ holds the VAE and CLIP it saw)")
@@ -165,7 +167,7 @@ def main() -> None:
                    help="run folders whose training the summary reports, in the order they ran")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
-    export(args.out, args.unet_run)
+    export(args.out, args.unet_run, args.default_guidance)
     info = samples(args.out, args.steps, args.guidance, args.seed)
     info["bytes"] = folder_bytes(args.out)
     info["stages"] = stage_summary(args.stages)

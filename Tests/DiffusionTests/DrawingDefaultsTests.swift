@@ -31,12 +31,12 @@ final class DrawingDefaultsTests: XCTestCase {
         }
     }
 
-    /// The tiny test pipeline has no easel.json; easel-mini's says 3 (chosen on val captions, BENCHMARKS.md).
+    /// The tiny test pipeline has no easel.json; easel-mini's says 2 (chosen on val captions, easel-mini/MODEL_CARD.md).
     func testPipelinesCarryTheirDefaults() throws {
         let tiny = try StableDiffusionPipeline(directory: fixtureURL("tiny-sd"))
         XCTAssertEqual(tiny.defaults, DrawingDefaults())
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let mini = try StableDiffusionPipeline(directory: root.appendingPathComponent("easel-mini"))
-        XCTAssertEqual(mini.defaults.guidance, 3)
+        XCTAssertEqual(mini.defaults.guidance, 2)
     }
 }
