@@ -307,7 +307,14 @@ func matmulInterleavedByRowDots(_ w: WeightMatrix, _ x: UnsafePointer<Float>, ba
     let rows = w.rows, cols = w.cols, blocks = cols / w.type.blockSize
     let groups = rows / interleavedGroupRows, groupBytes = interleavedGroupRows * w.rowBytes
     // Steps of about 4.5 KiB of a group's weights: 32 Q4_0 blocks, 4 Q4_K or 3 Q6_K super-blocks.
-    let type = w.type, blockStep = type == .q4_0 ? 32 : type == .q4_K ? 4 : 3
+    let type = w.type
+    let blockStep: Int
+    switch type {
+    case .q4_0: blockStep = 32
+    case .q4_K: blockStep = 4
+    case .q6_K: blockStep = 3
+    default: preconditionFailure("\(type) has no interleaved kernel")
+    }
     let act = QuantizedActivations(format: type == .q4_0 ? .q8Interleaved : .q8KInterleaved, x: x, rows: batch, cols: cols)
     defer { act.deallocate() }
     Parallel.forRanges(groups, grain: rowDotGrain / interleavedGroupRows) { range in
@@ -322,7 +329,8 @@ func matmulInterleavedByRowDots(_ w: WeightMatrix, _ x: UnsafePointer<Float>, ba
                 switch type {
                 case .q4_0: for b in 0..<batch { sums[b] += dotQ4_0x8(group, act.row(b), blocks: step) }
                 case .q4_K: for b in 0..<batch { sums[b] += dotQ4_Kx8(group, act.row(b), blocks: step) }
-                default: for b in 0..<batch { sums[b] += dotQ6_Kx8(group, act.row(b), blocks: step) }
+                case .q6_K: for b in 0..<batch { sums[b] += dotQ6_Kx8(group, act.row(b), blocks: step) }
+                default: preconditionFailure("\(type) has no interleaved kernel")
                 }
                 i = step.upperBound
             }
@@ -352,7 +360,8 @@ func dequantizeInterleavedRows(_ w: WeightMatrix, from r0: Int, count n: Int, _ 
                     switch type {
                     case .q4_0: BlockQ4_0.dequantize(block, out + 32 * i)
                     case .q4_K: BlockQ4_K.dequantize(block, out + 256 * i)
-                    default: BlockQ6_K.dequantize(block, out + 256 * i)
+                    case .q6_K: BlockQ6_K.dequantize(block, out + 256 * i)
+                    default: preconditionFailure("\(type) has no interleaved layout")
                     }
                 }
             }
