@@ -3,6 +3,11 @@
 and a shape swap of one caption. The UNet reads every token state through cross-attention, so an
 attribute whose swap barely moves the states is one the UNet can hardly follow.
 
+Then how far colour and shape compose: train_clip.composition_error, the relative squared norm of
+h(c1,s1) - h(c1,s2) - h(c2,s1) + h(c2,s2) over 256 caption quadruples, when (c1, s1) is a pair seen in
+training and when it is a held-out pair. A held-out pair far from what its parts add up to is a caption
+the UNet has never seen anything like.
+
   python3 training/text_probe.py easel-mini/text_encoder      # a CLIPTextModel folder
   python3 training/text_probe.py training/runs/clip_attr/model # or a CLIPModel folder
 """
@@ -13,9 +18,11 @@ import argparse
 import json
 import os
 
+import numpy as np
 import torch
 
 import models
+import train_clip
 
 BASE = "a big red circle in the top left corner on a blue background"
 SWAPS = {
@@ -49,6 +56,10 @@ def main() -> None:
         changed = rel[rel > 0]
         print(f"{name:8s} swap: {changed.min():.2f}-{changed.max():.2f} over the {len(changed)} tokens it changes; "
               f"per token {' '.join(f'{v:.2f}' for v in rel.tolist())}")
+    for kind in ("seen", "unseen"):
+        captions = train_clip.quadruples(np.random.default_rng(12345), 256, unseen=kind == "unseen")
+        error = train_clip.composition_error(model(input_ids=models.tokenize(tok, captions)).last_hidden_state)
+        print(f"composition error, {kind} (colour, shape) pairs: {error.item():.4f}")
 
 
 if __name__ == "__main__":

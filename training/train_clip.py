@@ -58,6 +58,39 @@ def attribute_targets(truths: list[dict]) -> torch.Tensor:
     return out
 
 
+ONE_OBJECT_TEMPLATES = [t for t in dataset.TEMPLATES if t.objects == 1 and not t.heldout]
+
+
+def quadruples(rng: np.random.Generator, count: int, unseen: bool = False) -> list[str]:
+    """`count` groups of four one-object captions, the same but for the object's (colour, shape): (c1, s1),
+    (c1, s2), (c2, s1), (c2, s2), with training templates. The last three pairs are always seen in
+    training; the first is too, unless `unseen`, when it is one of the held-out pairs (for measuring only)."""
+    out = []
+    while len(out) < 4 * count:
+        template = dataset._pick(rng, ONE_OBJECT_TEMPLATES)
+        bg = dataset._pick(rng, dataset.COLOUR_NAMES)
+        c1, c2 = rng.choice([c for c in dataset.COLOUR_NAMES if c != bg], 2, replace=False).tolist()
+        s1, s2 = rng.choice(dataset.SHAPES, 2, replace=False).tolist()
+        if ((c1, s1) in dataset.HELDOUT_COMBOS) != unseen or {(c1, s2), (c2, s1), (c2, s2)} & dataset.HELDOUT_COMBOS:
+            continue
+        size = dataset._pick(rng, list(dataset.SIZES))
+        pos = dataset._pick(rng, dataset.POSITION_PHRASES[dataset._pick(rng, dataset.POSITIONS)])
+        for colour, shape in ((c1, s1), (c1, s2), (c2, s1), (c2, s2)):
+            lead = size if "{a} {size}" in template.text else colour
+            out.append(template.text.format(a=dataset._article(lead), size=size, colour=colour, shape=shape,
+                                            pos=pos, bg=bg, abg=dataset._article(bg)))
+    return out
+
+
+def composition_error(states: torch.Tensor) -> torch.Tensor:
+    """Per group of four captions' last hidden states (4N, T, D) from `quadruples`: the squared norm of
+    h(c1,s1) - h(c1,s2) - h(c2,s1) + h(c2,s2), relative to the mean squared norm of the states, averaged.
+    Zero when colour and shape add up independently in every token state."""
+    h = states.reshape(-1, 4, *states.shape[1:])
+    d = h[:, 0] - h[:, 1] - h[:, 2] + h[:, 3]
+    return (d.pow(2).sum(-1).mean(-1) / h.pow(2).sum(-1).mean((1, 2))).mean()
+
+
 class AttributeHead(torch.nn.Module):
     """Reads the stated attributes back from the text tower: from the <|endoftext|> state and from the mean
     of all token states (the UNet attends to every token), with one shared linear map. Contrastive CLIP
@@ -79,6 +112,17 @@ class AttributeHead(torch.nn.Module):
         return total / 2
 
 
+@torch.no_grad()
+def probe_composition(model, probe: dict) -> dict:
+    """composition_error on fixed quadruples whose first pair is seen in training, and on ones whose first
+    pair is held out: how far a held-out (colour, shape) caption is from what its parts add up to."""
+    model.eval()
+    out = {f"composition_{kind}": composition_error(model.text_model(input_ids=ids).last_hidden_state).item()
+           for kind, ids in probe.items()}
+    model.train()
+    return out
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__)
     common.add_common_args(p, default_minutes=30)
@@ -90,6 +134,9 @@ def main() -> None:
     p.add_argument("--init-from", help="start from this CLIPModel folder (e.g. runs/clip/model) instead of random weights")
     p.add_argument("--attribute-weight", type=float, default=0.0,
                    help="weight of the AttributeHead loss added to the contrastive loss (0: plain CLIP)")
+    p.add_argument("--composition-weight", type=float, default=0.0,
+                   help="weight of composition_error over --composition-batch caption quadruples (0: none)")
+    p.add_argument("--composition-batch", type=int, default=32)
     args = p.parse_args()
     common.setup(args.seed, args.threads)
     run = common.Run(args.run, args)
@@ -106,10 +153,16 @@ def main() -> None:
     else:
         model = models.make_clip()
     head = AttributeHead(model.config.text_config.hidden_size)
+    source = os.path.join(os.path.dirname(os.path.normpath(args.init_from)), "checkpoint.pt") if args.init_from else None
+    if source and os.path.exists(source) and args.attribute_weight:
+        head.load_state_dict(torch.load(source, map_location="cpu", weights_only=False)["head"])  # our own run's
     targets = attribute_targets(truths)
     params = list(model.parameters()) + (list(head.parameters()) if args.attribute_weight else [])
     opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=args.weight_decay, betas=(0.9, 0.98))
     step, history = 0, []
+    probe_rng = np.random.default_rng(12345)  # the same quadruples at every report
+    probe = {kind: models.tokenize(tok, quadruples(probe_rng, 64, unseen=kind == "unseen")) for kind in ("seen", "unseen")}
+    quad_rng = np.random.default_rng([args.seed, 7])
     state = run.load()
     if state:
         model.load_state_dict(state["model"])
@@ -126,7 +179,7 @@ def main() -> None:
         model.save_pretrained(os.path.join(run.dir, "model"))
 
     model.train()
-    t0, losses, attr_losses = time.time(), [], []
+    t0, losses, attr_losses, comp_losses = time.time(), [], [], []
     while step < args.max_steps and not run.out_of_time():
         for g in opt.param_groups:
             g["lr"] = common.lr_at(step, args.lr, args.warmup)
@@ -137,6 +190,11 @@ def main() -> None:
             attr = head.loss(out.text_model_output, targets[batch])
             loss = loss + args.attribute_weight * attr
             attr_losses.append(attr.item())
+        if args.composition_weight:
+            quads = models.tokenize(tok, quadruples(quad_rng, args.composition_batch))
+            comp = composition_error(model.text_model(input_ids=quads).last_hidden_state)
+            loss = loss + args.composition_weight * comp
+            comp_losses.append(comp.item())
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -151,10 +209,14 @@ def main() -> None:
                    "logit_scale": model.logit_scale.exp().item(), "sec_per_step": (time.time() - t0) / len(losses)}
             if attr_losses:
                 row["attribute_loss"] = float(np.mean(attr_losses))
+            if comp_losses:
+                row["composition_loss"] = float(np.mean(comp_losses))
+            if step % 100 == 0:
+                row.update(probe_composition(model, probe))
             history.append(row)
             run.record(row)
             run.log(" ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()))
-            t0, losses, attr_losses = time.time(), [], []
+            t0, losses, attr_losses, comp_losses = time.time(), [], [], []
         if run.due():
             checkpoint()
     checkpoint()
