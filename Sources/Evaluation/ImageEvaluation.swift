@@ -19,6 +19,8 @@ public struct ImageEvaluationReport: Codable, Sendable {
     public var frechetDistance: Double?
     public var frechetDistanceReference: Double?
     public var secondsPerImage: Double
+    /// What the analyser read from each drawing, in caption order (not in the JSON summary; `--save` writes it).
+    public var scenes: [SceneAnalysis] = []
 
     enum CodingKeys: String, CodingKey {
         case images, attributes, secondsPerImage = "seconds_per_image"
@@ -40,16 +42,20 @@ public enum ImageEvaluation {
         let analyser = SceneAnalyser()
         var card = Scorecard()
         var drawings: [RGBImage] = []
+        var scenes: [SceneAnalysis] = []
         var seconds = 0.0
         for (k, truth) in truths.enumerated() {
             let start = Date()
             let image = try draw(truth.caption, seed &+ UInt64(k))
             seconds += Date().timeIntervalSince(start)
-            card.add(truth, analyser.analyse(image))
+            let scene = analyser.analyse(image)
+            card.add(truth, scene)
+            scenes.append(scene)
             drawings.append(image)
             progress(k + 1, truths.count)
         }
         var report = ImageEvaluationReport(images: truths.count, attributes: card, secondsPerImage: seconds / Double(truths.count))
+        report.scenes = scenes
         guard let embedder else { return report }
         let texts = try truths.map { try embedder.textEmbedding($0.caption) }
         let drawn = try drawings.map { try embedder.imageEmbedding($0) }

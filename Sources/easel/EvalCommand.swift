@@ -34,7 +34,7 @@ struct EvalImages: ParsableCommand {
     @Option(help: "Classifier-free guidance scale (default: the model's easel.json, else 7.5).") var guidance: Float?
     @Option(help: "Seed of the first caption; caption k uses seed + k.") var seed: UInt64 = 0
     @Option(help: "Sampler: \(SchedulerKind.allCases.map(\.rawValue).joined(separator: ", ")).") var scheduler: SchedulerKind = .pndm
-    @Option(help: "Also write every drawing into this folder (NNNNN.png).") var save: String?
+    @Option(help: "Also write every drawing into this folder (NNNNN.png), and what the analyser read from each into analysis.jsonl there.") var save: String?
     @Flag(help: "Print one JSON object instead of a table.") var json = false
     @Option(help: "Threads for every kernel (default: one per core, or $EASEL_THREADS).") var threads: Int?
 
@@ -79,6 +79,7 @@ struct EvalImages: ParsableCommand {
                 if isatty(2) != 0 { FileHandle.standardError.write(Data("\rdrawn \(done)/\(total) ".utf8)) }
             })
         if isatty(2) != 0 { FileHandle.standardError.write(Data("\n".utf8)) }
+        if let save { try writeAnalyses(report, set: set, to: URL(fileURLWithPath: save).appendingPathComponent("analysis.jsonl")) }
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
@@ -86,6 +87,19 @@ struct EvalImages: ParsableCommand {
         } else {
             print(table(report, guidance: guidance))
         }
+    }
+
+    /// One line a drawing: its caption, and the background and objects the analyser read from it.
+    func writeAnalyses(_ report: ImageEvaluationReport, set: EvaluationSet, to url: URL) throws {
+        struct Line: Encodable { var index: Int; var caption: String; var seen: SceneAnalysis }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        var text = ""
+        for (k, scene) in report.scenes.enumerated() {
+            let line = Line(index: k, caption: set.truths[k].caption, seen: scene)
+            text += String(decoding: try encoder.encode(line), as: UTF8.self) + "\n"
+        }
+        try Data(text.utf8).write(to: url)
     }
 
     func loadEmbedder(model: URL) throws -> ImageTextEmbedder? {

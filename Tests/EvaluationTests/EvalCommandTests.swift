@@ -39,6 +39,31 @@ final class EvalCommandTests: XCTestCase {
         XCTAssertNotNil(object["frechet_distance_reference"] as? Double, "val.jsonl beside the captions is the floor")
     }
 
+    func testSaveWritesEachDrawingAndWhatWasReadFromIt() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("easel-save-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let r = try easel(["eval", "images", "--count", "2", "--clip", "none", "--save", dir.path])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        for name in ["00000.png", "00001.png"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: dir.appendingPathComponent(name).path), name)
+        }
+        let lines = try String(contentsOf: dir.appendingPathComponent("analysis.jsonl"), encoding: .utf8)
+            .split(separator: "\n")
+        XCTAssertEqual(lines.count, 2)
+        let captions = try String(contentsOf: SceneAnalyserTests.root.appendingPathComponent("easel-mini/eval/heldout.jsonl"),
+                                  encoding: .utf8).split(separator: "\n").prefix(2).map {
+            try XCTUnwrap(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])["caption"] as? String
+        }
+        for (k, line) in lines.enumerated() {
+            let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            XCTAssertEqual(object["index"] as? Int, k)
+            XCTAssertEqual(object["caption"] as? String, captions[k])
+            let seen = try XCTUnwrap(object["seen"] as? [String: Any])
+            XCTAssertNotNil(seen["background"] as? String)
+            XCTAssertNotNil(seen["objects"] as? [[String: Any]])
+        }
+    }
+
     func testBadArgumentsAreClearErrors() throws {
         let encoder = try easel(["eval", "images", "--encoder", "llama", "--count", "1"])
         XCTAssertNotEqual(encoder.status, 0)

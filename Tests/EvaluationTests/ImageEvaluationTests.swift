@@ -36,6 +36,12 @@ final class ImageEvaluationTests: XCTestCase {
             XCTAssertEqual(acc.shape.correct, acc.shape.total)
         }
         XCTAssertEqual(report.attributes.oneObject.images + report.attributes.twoObjects.images, 40)
+        // What was read from each drawing, in caption order.
+        XCTAssertEqual(report.scenes.count, 40)
+        for (truth, scene) in zip(set.truths, report.scenes) {
+            XCTAssertEqual(scene.objects.map(\.shape).sorted(), truth.objects.map(\.shape).sorted(), truth.caption)
+            XCTAssertEqual(scene.background, truth.background)
+        }
         XCTAssertEqual(try XCTUnwrap(report.frechetDistance), 0, accuracy: 1e-6)
         XCTAssertEqual(try XCTUnwrap(report.clipSimilarity), try XCTUnwrap(report.clipSimilarityReal), accuracy: 1e-9)
     }
