@@ -162,6 +162,7 @@ def main() -> None:
     step, history = 0, []
     probe_rng = np.random.default_rng(12345)  # the same quadruples at every report
     probe = {kind: models.tokenize(tok, quadruples(probe_rng, 64, unseen=kind == "unseen")) for kind in ("seen", "unseen")}
+    # Not in the checkpoint: a resumed run draws its quadruples afresh from here (clip_comp ran in one go).
     quad_rng = np.random.default_rng([args.seed, 7])
     state = run.load()
     if state:

@@ -8,7 +8,7 @@ import XCTest
 /// validation set that name a background, read back by the scene analyser.
 final class EaselMiniTests: XCTestCase {
     static let captions = 16
-    /// Below what easel-mini draws on these captions (16/16 colours and backgrounds, 11/16 shapes, 12/12 positions
+    /// Below what easel-mini draws on these captions (16/16 colours and backgrounds, 13/16 shapes, 12/12 positions
     /// on the machine that trained it) with room for last-bit differences between CPUs, far above
     /// what a broken pipeline or wrong weights give (chance: 1/8 colours and backgrounds, 1/6 shapes, 1/9
     /// positions). Position is judged on the captions that state one.

@@ -40,7 +40,7 @@ final class ImageEvaluationTests: XCTestCase {
         XCTAssertEqual(report.scenes.count, 40)
         for (truth, scene) in zip(set.truths, report.scenes) {
             XCTAssertEqual(scene.objects.map(\.shape).sorted(), truth.objects.map(\.shape).sorted(), truth.caption)
-            XCTAssertEqual(scene.background, truth.background)
+            XCTAssertEqual(scene.background, truth.background.colour)
         }
         XCTAssertEqual(try XCTUnwrap(report.frechetDistance), 0, accuracy: 1e-6)
         XCTAssertEqual(try XCTUnwrap(report.clipSimilarity), try XCTUnwrap(report.clipSimilarityReal), accuracy: 1e-9)
