@@ -111,8 +111,9 @@ struct EvalImages: ParsableCommand {
 
     func table(_ r: ImageEvaluationReport, guidance: Float) -> String {
         func cell(_ t: Tally) -> String {
-            guard let a = t.accuracy else { return "      —" }
-            return String(format: "%5.1f%% (%d/%d)", 100 * a, t.correct, t.total)
+            guard let a = t.accuracy, let i = t.interval else { return "      —" }
+            return String(format: "%5.1f%% (%d/%d; 95%%: %.0f-%.0f%%)", 100 * a, t.correct, t.total,
+                          100 * i.lowerBound, 100 * i.upperBound)
         }
         var lines = ["\(r.images) captions, \(steps) steps, guidance \(guidance), \(scheduler.rawValue), "
                      + String(format: "%.2f s an image", r.secondsPerImage)]

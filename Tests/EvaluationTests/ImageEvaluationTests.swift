@@ -81,4 +81,25 @@ final class ImageEvaluationTests: XCTestCase {
         XCTAssertThrowsError(try ImageEvaluation.run(set: try heldOut(), count: 0, seed: 0, embedder: nil, draw: { _, _ in
             XCTFail("nothing to draw"); throw EvaluationError.badInput("unreachable") }))
     }
+
+    /// The Wilson interval against published values (0/10 → 0-0.2775, 81/263 → 0.2553-0.3662) and its edges.
+    func testAccuracyIntervalIsWilsons() throws {
+        func tally(_ correct: Int, _ total: Int) -> Tally {
+            var t = Tally()
+            for k in 0..<total { t.add(k < correct) }
+            return t
+        }
+        XCTAssertNil(Tally().interval)
+        let none = try XCTUnwrap(tally(0, 10).interval), all = try XCTUnwrap(tally(10, 10).interval)
+        XCTAssertEqual(none.lowerBound, 0)
+        XCTAssertEqual(none.upperBound, 0.27753, accuracy: 1e-5)
+        XCTAssertEqual(all.lowerBound, 0.72247, accuracy: 1e-5)
+        XCTAssertEqual(all.upperBound, 1, accuracy: 1e-12)
+        let some = try XCTUnwrap(tally(81, 263).interval)
+        XCTAssertEqual(some.lowerBound, 0.25529, accuracy: 1e-5)
+        XCTAssertEqual(some.upperBound, 0.36621, accuracy: 1e-5)
+        let json = try JSONSerialization.jsonObject(with: JSONEncoder().encode(tally(81, 263))) as? [String: Any]
+        XCTAssertEqual(try XCTUnwrap(json?["interval_low"] as? Double), some.lowerBound, accuracy: 1e-12)
+        XCTAssertEqual(try XCTUnwrap(json?["interval_high"] as? Double), some.upperBound, accuracy: 1e-12)
+    }
 }
