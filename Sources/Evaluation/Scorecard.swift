@@ -6,8 +6,8 @@ public struct Tally: Codable, Equatable, Sendable {
     public var total = 0
     public var accuracy: Double? { total > 0 ? Double(correct) / Double(total) : nil }
     /// Wilson score interval of the accuracy at 95%: drawing each caption once with its own seed is one
-    /// Bernoulli trial, so the same captions with other seeds land anywhere in here (a few hundred captions
-    /// leave a band of about ±5 points).
+    /// Bernoulli trial, so the same captions drawn with other seeds usually score within it (a few hundred
+    /// captions leave a band of about ±5 points).
     public var interval: ClosedRange<Double>? {
         guard total > 0 else { return nil }
         let n = Double(total), p = Double(correct) / n, z = 1.959964
