@@ -186,6 +186,19 @@ public final class StableDiffusionPipeline {
         return GenerationResult(pixels: decoded, images: images, width: width, height: height)
     }
 
+    /// The picture after a round trip through the autoencoder (posterior mean, then decoder): all of the picture
+    /// that the latent space keeps, so the ceiling of what a drawing can show. Sides must be multiples of the
+    /// VAE's downscale factor.
+    public func reconstruct(_ image: RGBImage) throws -> RGBImage {
+        let f = vae.config.downscaleFactor
+        guard image.width > 0, image.height > 0, image.width % f == 0, image.height % f == 0 else {
+            throw DiffusionError.badInput("can't reconstruct a \(image.width)x\(image.height) image: sides must be positive multiples of \(f)")
+        }
+        let decoded = try vae.decode(try vae.encode(imageTensor(image)).mean)
+        for i in 0..<decoded.count { decoded[i] = min(max(decoded[i] / 2 + 0.5, 0), 1) }
+        return rgbImage(decoded, index: 0)
+    }
+
     /// Frees the kernels' scratch buffers between images.
     public func releaseScratch() {
         unet.releaseScratch()

@@ -30,12 +30,12 @@ public struct ImageEvaluationReport: Codable, Sendable {
 }
 
 public enum ImageEvaluation {
-    /// Draws the first `count` captions of `set` (caption k with seed `seed + k`), reads each drawing back with
+    /// Draws the first `count` captions of `set` (caption k, the k-th of the set, with seed `seed + k`), reads each drawing back with
     /// the scene analyser, and, given an embedder, scores CLIP similarity and the Fréchet distance against the
     /// set's real images (and, given `reference`, the real-vs-real floor).
     public static func run(set: EvaluationSet, count: Int, seed: UInt64, embedder: ImageTextEmbedder?,
                            reference: EvaluationSet? = nil,
-                           draw: (_ caption: String, _ seed: UInt64) throws -> RGBImage,
+                           draw: (_ index: Int, _ caption: String, _ seed: UInt64) throws -> RGBImage,
                            progress: (_ done: Int, _ total: Int) -> Void = { _, _ in }) throws -> ImageEvaluationReport {
         guard count >= 1 else { throw EvaluationError.badInput("--count must be at least 1") }
         let truths = Array(set.truths.prefix(count))
@@ -46,7 +46,7 @@ public enum ImageEvaluation {
         var seconds = 0.0
         for (k, truth) in truths.enumerated() {
             let start = Date()
-            let image = try draw(truth.caption, seed &+ UInt64(k))
+            let image = try draw(k, truth.caption, seed &+ UInt64(k))
             seconds += Date().timeIntervalSince(start)
             let scene = analyser.analyse(image)
             card.add(truth, scene)

@@ -20,6 +20,9 @@ struct EvalImages: ParsableCommand {
             of each drawing's and its caption's CLIP embeddings; the Fréchet distance compares the CLIP image \
             embeddings of the drawings with those of the real images of the same captions (the paper's Table 1, \
             on this domain). The real-image values are printed beside them as the ceiling and floor.
+
+            With --reconstruct nothing is drawn: each caption's real image makes a round trip through the model's \
+            autoencoder, and the same scores show what the latent space keeps, the ceiling of the drawings.
             """)
 
     @Option(help: "Drawing model: a diffusers folder (default: \(DefaultDrawModel.folder), or $EASEL_SD_MODEL).") var model: String?
@@ -35,6 +38,8 @@ struct EvalImages: ParsableCommand {
     @Option(help: "Seed of the first caption; caption k uses seed + k.") var seed: UInt64 = 0
     @Option(help: "Sampler: \(SchedulerKind.allCases.map(\.rawValue).joined(separator: ", ")).") var scheduler: SchedulerKind = .pndm
     @Option(help: "Also write every drawing into this folder (NNNNN.png), and what the analyser read from each into analysis.jsonl there.") var save: String?
+    @Flag(help: "Score the model's autoencoder instead of drawing: each real image, encoded and decoded by the VAE.")
+    var reconstruct = false
     @Flag(help: "Print one JSON object instead of a table.") var json = false
     @Option(help: "Threads for every kernel (default: one per core, or $EASEL_THREADS).") var threads: Int?
 
@@ -60,23 +65,29 @@ struct EvalImages: ParsableCommand {
         if let save { try FileManager.default.createDirectory(atPath: save, withIntermediateDirectories: true) }
 
         let total = min(count ?? set.truths.count, set.truths.count)
+        let realImages = reconstruct ? set.images : nil
+        if reconstruct, realImages == nil {
+            throw ValidationError("--reconstruct needs the real images: \(captionsURL.path) has no .png sheet beside it")
+        }
         let guidance = self.guidance ?? pipeline.defaults.guidance
+        func drawing(_ caption: String, _ seed: UInt64) throws -> RGBImage {
+            var request = GenerationRequest(prompt: caption)
+            request.steps = steps
+            request.guidanceScale = guidance
+            request.seed = seed
+            request.scheduler = scheduler
+            return try pipeline.generate(request).images[0]
+        }
         let report = try ImageEvaluation.run(set: set, count: total, seed: seed, embedder: embedder, reference: referenceSet,
-            draw: { caption, seed in
-                var request = GenerationRequest(prompt: caption)
-                request.steps = steps
-                request.guidanceScale = guidance
-                request.seed = seed
-                request.scheduler = scheduler
-                let image = try pipeline.generate(request).images[0]
+            draw: { index, caption, seed in
+                let image = try realImages.map { try pipeline.reconstruct($0[index]) } ?? drawing(caption, seed)
                 if let save {
-                    let index = seed - self.seed
                     try image.writePNG(to: URL(fileURLWithPath: save).appendingPathComponent(String(format: "%05d.png", index)))
                 }
                 return image
             },
             progress: { done, total in
-                if isatty(2) != 0 { FileHandle.standardError.write(Data("\rdrawn \(done)/\(total) ".utf8)) }
+                if isatty(2) != 0 { FileHandle.standardError.write(Data("\r\(reconstruct ? "reconstructed" : "drawn") \(done)/\(total) ".utf8)) }
             })
         if isatty(2) != 0 { FileHandle.standardError.write(Data("\n".utf8)) }
         if let save { try writeAnalyses(report, set: set, to: URL(fileURLWithPath: save).appendingPathComponent("analysis.jsonl")) }
@@ -115,7 +126,8 @@ struct EvalImages: ParsableCommand {
             return String(format: "%5.1f%% (%d/%d; 95%%: %.0f-%.0f%%)", 100 * a, t.correct, t.total,
                           100 * i.lowerBound, 100 * i.upperBound)
         }
-        var lines = ["\(r.images) captions, \(steps) steps, guidance \(guidance), \(scheduler.rawValue), "
+        var lines = [(reconstruct ? "\(r.images) real images through the model's autoencoder, "
+                      : "\(r.images) captions, \(steps) steps, guidance \(guidance), \(scheduler.rawValue), ")
                      + String(format: "%.2f s an image", r.secondsPerImage)]
         for (name, a) in [("one object", r.attributes.oneObject), ("two objects", r.attributes.twoObjects)] where a.images > 0 {
             lines.append("\(name) (\(a.images) images):")

@@ -25,7 +25,7 @@ final class EaselMiniTests: XCTestCase {
         for (k, truth) in truths.enumerated() {
             var request = GenerationRequest(prompt: truth.caption)
             request.seed = UInt64(k)
-            request.guidanceScale = pipeline.defaults.guidance   // 3, from easel-mini/easel.json
+            request.guidanceScale = pipeline.defaults.guidance   // from easel-mini/easel.json
             let image = try pipeline.generate(request).images[0]
             XCTAssertEqual(image.width, 64)
             card.add(truth, SceneAnalyser().analyse(image))
@@ -37,5 +37,24 @@ final class EaselMiniTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(one.shape.correct, Self.requiredShape, "shape: \(one.shape)")
         XCTAssertGreaterThanOrEqual(one.position.total, 4, "the first \(Self.captions) captions state too few positions")
         XCTAssertGreaterThanOrEqual(one.position.accuracy ?? 0, Self.requiredPositionFraction, "position: \(one.position)")
+    }
+
+    /// A round trip through easel-mini's autoencoder keeps a real image: the decoder's mean error on validation
+    /// images is under 2 of 255 (MODEL_CARD.md); a wrong layer or weight gives tens.
+    static let maxRoundTripError = 6.0
+
+    func testAutoencoderRoundTripKeepsTheRealImage() throws {
+        let root = SceneAnalyserTests.root.appendingPathComponent("easel-mini")
+        let pipeline = try StableDiffusionPipeline(directory: root)
+        let images = try XCTUnwrap(try EvaluationSet(jsonl: root.appendingPathComponent("eval/val.jsonl")).images)
+        for image in images.prefix(8) {
+            let back = try pipeline.reconstruct(image)
+            XCTAssertEqual([back.width, back.height], [image.width, image.height])
+            let error = zip(back.pixels, image.pixels).map { abs(Double($0) - Double($1)) }.reduce(0, +) / Double(image.pixels.count)
+            XCTAssertLessThan(error, Self.maxRoundTripError)
+        }
+        XCTAssertThrowsError(try pipeline.reconstruct(RGBImage(width: 6, height: 8, pixels: [UInt8](repeating: 0, count: 144)))) {
+            XCTAssertTrue("\($0)".contains("multiples of 4"), "\($0)")
+        }
     }
 }

@@ -64,6 +64,38 @@ final class EvalCommandTests: XCTestCase {
         }
     }
 
+    /// The autoencoder's ceiling: real images through easel-mini's VAE keep their colours (99.5-100% of the
+    /// 300 held-out ones; a broken round trip gives chance, 1/8).
+    static let requiredReconstructedColour = 0.9
+
+    func testReconstructScoresTheRealImagesThroughTheAutoencoder() throws {
+        let r = try easel(["eval", "images", "--reconstruct", "--count", "12", "--clip", "none", "--json"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any], r.stdout)
+        XCTAssertEqual(object["images"] as? Int, 12)
+        let attributes = try XCTUnwrap(object["attributes"] as? [String: Any])
+        for kind in ["one_object", "two_objects"] {
+            let colour = try XCTUnwrap((attributes[kind] as? [String: Any])?["colour"] as? [String: Any], kind)
+            XCTAssertGreaterThanOrEqual(try XCTUnwrap(colour["accuracy"] as? Double), Self.requiredReconstructedColour,
+                                        "\(kind) colour: \(colour)")
+        }
+        let table = try easel(["eval", "images", "--reconstruct", "--count", "2", "--clip", "none"])
+        XCTAssertTrue(table.stdout.hasPrefix("2 real images through the model's autoencoder"), table.stdout)
+    }
+
+    func testReconstructWithoutRealImagesIsAClearError() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("easel-nosheet-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let first = try String(contentsOf: SceneAnalyserTests.root.appendingPathComponent("easel-mini/eval/heldout.jsonl"),
+                               encoding: .utf8).split(separator: "\n")[0]
+        let captions = dir.appendingPathComponent("captions.jsonl")
+        try Data((first + "\n").utf8).write(to: captions)
+        let r = try easel(["eval", "images", "--reconstruct", "--captions", captions.path, "--clip", "none"])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains("--reconstruct") && r.stderr.contains("captions.jsonl"), r.stderr)
+    }
+
     func testBadArgumentsAreClearErrors() throws {
         let encoder = try easel(["eval", "images", "--encoder", "llama", "--count", "1"])
         XCTAssertNotEqual(encoder.status, 0)

@@ -29,7 +29,7 @@ final class ImageEvaluationTests: XCTestCase {
         let images = try XCTUnwrap(set.images)
         // Captions repeat in the set, so the drawer finds caption k's image by its seed (seed + k, seed 0).
         let report = try ImageEvaluation.run(set: set, count: 40, seed: 0, embedder: MeanColourEmbedder(),
-                                             draw: { _, seed in images[Int(seed)] })
+                                             draw: { k, _, seed in XCTAssertEqual(UInt64(k), seed); return images[k] })
         XCTAssertEqual(report.images, 40)
         for acc in [report.attributes.oneObject, report.attributes.twoObjects] {
             XCTAssertEqual(acc.colour.correct, acc.colour.total)
@@ -51,7 +51,7 @@ final class ImageEvaluationTests: XCTestCase {
         let grey = RGBImage(width: 64, height: 64, pixels: [UInt8](repeating: 128, count: 64 * 64 * 3))
         var seeds: [UInt64] = []
         let report = try ImageEvaluation.run(set: set, count: 20, seed: 100, embedder: MeanColourEmbedder(),
-                                             draw: { _, seed in seeds.append(seed); return grey })
+                                             draw: { _, _, seed in seeds.append(seed); return grey })
         XCTAssertEqual(seeds, Array(100..<120), "caption k is drawn with seed + k")
         XCTAssertEqual(report.attributes.oneObject.colour.correct, 0)
         XCTAssertEqual(report.attributes.oneObject.objectCount.correct, 0)
@@ -78,7 +78,7 @@ final class ImageEvaluationTests: XCTestCase {
         try RGBImage(width: 64, height: 64, pixels: [UInt8](repeating: 0, count: 64 * 64 * 3))
             .writePNG(to: dir.appendingPathComponent("small.png"))
         XCTAssertThrowsError(try EvaluationSet(jsonl: small)) { XCTAssertTrue("\($0)".contains("sheet"), "\($0)") }
-        XCTAssertThrowsError(try ImageEvaluation.run(set: try heldOut(), count: 0, seed: 0, embedder: nil, draw: { _, _ in
+        XCTAssertThrowsError(try ImageEvaluation.run(set: try heldOut(), count: 0, seed: 0, embedder: nil, draw: { _, _, _ in
             XCTFail("nothing to draw"); throw EvaluationError.badInput("unreachable") }))
     }
 
