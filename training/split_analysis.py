@@ -40,6 +40,7 @@ def main() -> None:
         lines = [line for line in f if line.strip()]
     truths = [json.loads(line) for line in lines]
     if args.write_subsets:
+        os.makedirs(args.write_subsets, exist_ok=True)
         for name, held in (("heldout_pairs", True), ("seen_pairs", False)):
             with open(os.path.join(args.write_subsets, name + ".jsonl"), "w") as f:
                 f.writelines(line if line.endswith("\n") else line + "\n" for line, t in zip(lines, truths)
