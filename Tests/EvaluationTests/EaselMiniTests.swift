@@ -8,11 +8,11 @@ import XCTest
 /// validation set that name a background, read back by the scene analyser.
 final class EaselMiniTests: XCTestCase {
     static let captions = 16
-    /// Below what easel-mini draws on these captions (16/16 colours and backgrounds, 13/16 shapes, 12/12 positions
+    /// Below what easel-mini draws on these captions (16/16 colours, backgrounds and shapes, 12/12 positions
     /// on the machine that trained it) with room for last-bit differences between CPUs, far above
     /// what a broken pipeline or wrong weights give (chance: 1/8 colours and backgrounds, 1/6 shapes, 1/9
     /// positions). Position is judged on the captions that state one.
-    static let requiredColour = 12, requiredBackground = 12, requiredShape = 9
+    static let requiredColour = 12, requiredBackground = 12, requiredShape = 12
     static let requiredPositionFraction = 0.7
 
     func testDrawsTheAskedColourShapeAndPlaceOnTheAskedBackground() throws {
@@ -31,6 +31,8 @@ final class EaselMiniTests: XCTestCase {
             card.add(truth, SceneAnalyser().analyse(image))
         }
         let one = card.oneObject
+        print("easel-mini on \(Self.captions) val captions: colour \(one.colour.correct), background \(one.background.correct), "
+              + "shape \(one.shape.correct), position \(one.position.correct)/\(one.position.total)")
         XCTAssertEqual(one.images, Self.captions)
         XCTAssertGreaterThanOrEqual(one.colour.correct, Self.requiredColour, "colour: \(one.colour)")
         XCTAssertGreaterThanOrEqual(one.background.correct, Self.requiredBackground, "background: \(one.background)")
