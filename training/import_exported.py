@@ -5,7 +5,7 @@ committed model on a machine whose training/runs/ is gone (it is gitignored).
 
 Writes runs/clip/model (a CLIPModel: the text tower from text_encoder/, the vision tower and both
 projections and the logit scale from vision_model/), runs/vae/model (the exported AutoencoderKL: stage (b)'s
-encoder with stage (b')'s decoder, and its scaling factor) and runs/tokenizer (the exported vocab.json and
+encoder with stage (b'')'s decoder, and its scaling factor) and runs/tokenizer (the exported vocab.json and
 merges.txt). The weights are the exported fp16 ones widened to fp32. Then e.g.
 
   python3 train_clip.py --init-from runs/clip/model --run clip_attr --attribute-weight 1 ...
