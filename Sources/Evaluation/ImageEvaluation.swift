@@ -30,9 +30,9 @@ public struct ImageEvaluationReport: Codable, Sendable {
 }
 
 public enum ImageEvaluation {
-    /// Draws the first `count` captions of `set` (caption k, the k-th of the set, with seed `seed + k`), reads each drawing back with
-    /// the scene analyser, and, given an embedder, scores CLIP similarity and the Fréchet distance against the
-    /// set's real images (and, given `reference`, the real-vs-real floor).
+    /// Draws the first `count` captions of `set` (`draw` gets caption k's index k and seed `seed + k`), reads each
+    /// drawing back with the scene analyser, and, given an embedder, scores CLIP similarity and the Fréchet
+    /// distance against the set's real images (and, given `reference`, the real-vs-real floor).
     public static func run(set: EvaluationSet, count: Int, seed: UInt64, embedder: ImageTextEmbedder?,
                            reference: EvaluationSet? = nil,
                            draw: (_ index: Int, _ caption: String, _ seed: UInt64) throws -> RGBImage,

@@ -27,7 +27,7 @@ final class ImageEvaluationTests: XCTestCase {
     func testRealImagesScorePerfectAndSitAtDistanceZero() throws {
         let set = try heldOut()
         let images = try XCTUnwrap(set.images)
-        // Captions repeat in the set, so the drawer finds caption k's image by its seed (seed + k, seed 0).
+        // Captions repeat in the set, so the drawer finds caption k's image by its index (and seed + k is k here).
         let report = try ImageEvaluation.run(set: set, count: 40, seed: 0, embedder: MeanColourEmbedder(),
                                              draw: { k, _, seed in XCTAssertEqual(UInt64(k), seed); return images[k] })
         XCTAssertEqual(report.images, 40)
