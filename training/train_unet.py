@@ -88,6 +88,9 @@ def main() -> None:
                    help="fraction of each batch whose timestep is drawn from [--layout-t, 1000): the noisy steps "
                         "where a picture's layout (where the object goes) is decided")
     p.add_argument("--layout-t", type=int, default=600)
+    p.add_argument("--two-object-frac", type=float,
+                   help="draw this fraction of each batch from two-object scenes (a third of the data) instead of "
+                        "uniformly: more of the gradient on binding each colour to its shape and on relations")
     p.add_argument("--layout-x0", action="store_true",
                    help="weight the loss at timesteps >= --layout-t by snr(layout_t) / snr(t): an error in the picture "
                         "the model predicts there counts as much as at --layout-t, where epsilon's loss alone would "
@@ -98,7 +101,9 @@ def main() -> None:
 
     from diffusers import DDPMScheduler
 
-    images, captions, _ = common.train_data(args)
+    images, captions, truths = common.train_data(args)
+    two = np.array([len(t["objects"]) == 2 for t in truths])
+    one_index, two_index = np.flatnonzero(~two), np.flatnonzero(two)
     tok = models.tokenizer()
     t_start = time.time()
     data = snapshot(run.dir, images, captions, tok, args.clip)
@@ -152,7 +157,12 @@ def main() -> None:
     while step < args.max_steps and not run.out_of_time():
         for grp in opt.param_groups:
             grp["lr"] = common.lr_at(step, args.lr, args.warmup)
-        batch = torch.from_numpy(np.random.randint(0, len(captions), size=args.batch))
+        if args.two_object_frac is None:
+            batch = torch.from_numpy(np.random.randint(0, len(captions), size=args.batch))
+        else:
+            k = round(args.two_object_frac * args.batch)
+            batch = torch.from_numpy(np.concatenate([np.random.choice(two_index, k),
+                                                     np.random.choice(one_index, args.batch - k)]))
         z0 = (data["mean"][batch].float() + data["std"][batch].float() * torch.randn(args.batch, 4, 16, 16)) \
             * data["scaling_factor"]
         cond = data["states"][data["caption_index"][batch]].float()
