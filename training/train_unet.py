@@ -96,6 +96,8 @@ def main() -> None:
                         "the model predicts there counts as much as at --layout-t, where epsilon's loss alone would "
                         "count it snr(t) times, down to 0.005 at t = 999")
     args = p.parse_args()
+    if args.two_object_frac is not None and not 0 <= args.two_object_frac <= 1:
+        p.error(f"--two-object-frac must be in [0, 1], got {args.two_object_frac}")
     common.setup(args.seed, args.threads)
     run = common.Run(args.run, args)
 
